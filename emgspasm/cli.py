@@ -1,0 +1,145 @@
+"""The `emgspasm` command line (argparse subcommands; DESIGN.md "Contracts")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from emgspasm import __version__
+
+
+def _pairs(text: str) -> list[tuple[int, int]]:
+    """Parse a montage like '1:2,3:4' (1-based channel numbers) into index pairs."""
+    pairs = []
+    for item in filter(None, text.split(",")):
+        a, _, b = item.partition(":")
+        try:
+            pairs.append((int(a) - 1, int(b) - 1))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad pair {item!r}; use e.g. 1:2,3:4") from None
+    return pairs
+
+
+def _mains(text: str) -> tuple[float, ...]:
+    if text.lower() in ("none", "off"):
+        return ()
+    return tuple(float(x) for x in text.split(","))
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from emgspasm.analyze import AnalyzeOptions
+    from emgspasm.batch import run_batch, summary_table
+
+    opts = AnalyzeOptions(fs=args.fs, units=args.units, model=args.model, pairs=args.pairs,
+                          mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass)
+    results = run_batch(args.paths, args.out, opts, workers=args.workers)
+    print(summary_table(results))
+    out = Path(args.out)
+    (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"error: {r.path}: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from emgspasm.simulate import simulate, write_simulation
+
+    sim = simulate(duration_s=args.duration, fs=args.fs, n_channels=args.channels,
+                   seed=args.seed, scenario=args.scenario)
+    rec_path, truth_path = write_simulation(sim, args.out)[:2]
+    print(f"wrote {rec_path} and {truth_path} ({len(sim.truth)} true events)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from emgspasm.evaluate import evaluate_dirs
+
+    report = evaluate_dirs(args.truth, args.pred)
+    print(report.to_text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=1))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from emgspasm.train import train
+
+    model = train(args.out, n_sessions=args.sessions, workers=args.workers,
+                  random_state=args.seed)
+    print(f"trained on {model.recipe['n_episodes']} episodes "
+          f"{model.recipe['episodes_per_label']}; saved {args.out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from emgspasm.demo import run_demo
+
+    run_demo(duration_s=args.duration, fs=args.fs, n_channels=args.channels, seed=args.seed,
+             realtime=args.realtime)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="emgspasm", description=(
+        "Label cramps, twitches and rigidity in surface EMG, live and on recordings."))
+    p.add_argument("--version", action="version", version=f"emgspasm {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse recordings (EDF/BDF/CSV/text) into event files")
+    a.add_argument("paths", nargs="+", help="recordings to analyse")
+    a.add_argument("--out", required=True, help="output directory (DIR/<stem>.events.jsonl)")
+    a.add_argument("--fs", type=float, help="sampling rate for CSV files without time_s")
+    a.add_argument("--units", choices=["uV", "mV", "V"], help="units of CSV values (default uV)")
+    a.add_argument("--pairs", type=_pairs, help="agonist:antagonist montage, 1-based, e.g. 1:2,3:4")
+    a.add_argument("--mains", type=_mains, default=(50.0, 60.0),
+                   help="mains frequencies to notch, e.g. 50 or 50,60 or none (default 50,60)")
+    a.add_argument("--ecg-highpass", type=float, default=None,
+                   help="extra high-pass corner in Hz against ECG on trunk muscles (e.g. 30)")
+    a.add_argument("--model", help="model file (default: the shipped model)")
+    a.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    a.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("simulate", help="write a simulated recording and its truth")
+    s.add_argument("--out", required=True, help="recording path (.bdf, .edf or .csv)")
+    s.add_argument("--duration", type=float, default=120.0, help="seconds (default 120)")
+    s.add_argument("--fs", type=float, default=1000.0, help="sampling rate in Hz (default 1000)")
+    s.add_argument("--channels", type=int, default=4, help="channel count (default 4)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--scenario", default="mixed", help="mixed (default), rest, voluntary, "
+                   "cramp, twitch, rigidity or artifact")
+    s.set_defaults(func=cmd_simulate)
+
+    e = sub.add_parser("evaluate", help="score predicted events against truth (SPEC.md)")
+    e.add_argument("--truth", required=True, help="directory of X.truth.jsonl files")
+    e.add_argument("--pred", required=True, help="directory of X.events.jsonl files")
+    e.add_argument("--json", help="also write the report as JSON here")
+    e.set_defaults(func=cmd_evaluate)
+
+    t = sub.add_parser("train", help="retrain the episode classifier on simulated sessions")
+    t.add_argument("--out", required=True, help="model file to write (.skops)")
+    t.add_argument("--sessions", type=int, default=160, help="training sessions (default 160)")
+    t.add_argument("--workers", type=int, default=1, help="parallel processes")
+    t.add_argument("--seed", type=int, default=0, help="estimator random_state (default 0)")
+    t.set_defaults(func=cmd_train)
+
+    d = sub.add_parser("demo", help="simulate a session, stream it, print labels and scores")
+    d.add_argument("--duration", type=float, default=120.0)
+    d.add_argument("--fs", type=float, default=1000.0)
+    d.add_argument("--channels", type=int, default=4)
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--realtime", action="store_true", help="pace the stream at real time")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Labelled per-channel episodes -> events: cross-channel grouping and merge rules.
+
+Rules (SPEC.md leaves merging to us; these are the ones scored against):
+- episodes with the same label that overlap in time are one event on the union of their
+  channels (rigidity on an agonist/antagonist pair, a contraction with its co-activation, an
+  artifact common to all channels);
+- same-label episodes on one channel separated by less than the label's merge gap are one
+  event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
+- precedence (artifact > cramp > rigidity > twitch > voluntary) needs no rule here: episodes
+  on one channel never overlap, so a channel carries one label at a time, and a twitch inside
+  a voluntary burst is part of that burst.
+
+An event is released only once nothing still open could join it, and its `decided_at_s` is
+computed from hop indices (last episode decision, end of the merge wait) rather than from
+when the caller happened to push, so it is the same for any chunking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emgspasm.events import Event
+
+
+@dataclass
+class LabelledEpisode:
+    """A classified episode; hops are absolute, `start_hop`/`end_hop` raw, `onset`/`offset`
+    refined to where the signal stands out of the noise."""
+
+    channel: int
+    start_hop: int
+    end_hop: int
+    onset_hop: int
+    offset_hop: int
+    label: str
+    confidence: float
+    decided_hop: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class EventAssembler:
+    """Holds labelled episodes until their event is complete, then emits it."""
+
+    def __init__(self, channels: Sequence[str], hop_s: float,
+                 merge_gap_hops: Callable[[str], int]) -> None:
+        self.channels = list(channels)
+        self.hop_s = hop_s
+        self.merge_gap_hops = merge_gap_hops
+        self._pending: list[LabelledEpisode] = []
+
+    def add(self, episodes: Sequence[LabelledEpisode]) -> None:
+        self._pending.extend(episodes)
+
+    def release(self, current_hop: int, open_starts: Sequence[tuple[int, int]],
+                final: bool = False) -> list[Event]:
+        """Events whose every possible member is known as of `current_hop`."""
+        if not self._pending:
+            return []
+        groups = self._components()
+        out: list[Event] = []
+        keep: list[LabelledEpisode] = []
+        for group in groups:
+            if final or self._complete(group, current_hop, open_starts):
+                out.append(self._event(group))
+            else:
+                keep.extend(group)
+        self._pending = keep
+        return sorted(out, key=lambda e: (e.start_s, e.label))
+
+    def _components(self) -> list[list[LabelledEpisode]]:
+        eps = sorted(self._pending, key=lambda e: (e.start_hop, e.channel))
+        parent = list(range(len(eps)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, a in enumerate(eps):
+            gap = self.merge_gap_hops(a.label)
+            for j in range(i + 1, len(eps)):
+                b = eps[j]
+                if b.start_hop > a.end_hop + gap + 1:
+                    break  # sorted by start: nothing later can touch a
+                if b.label != a.label:
+                    continue
+                overlap = b.start_hop <= a.end_hop
+                near = b.channel == a.channel and b.start_hop - a.end_hop - 1 < gap
+                if overlap or near:
+                    parent[find(j)] = find(i)
+        groups: dict[int, list[LabelledEpisode]] = {}
+        for i, ep in enumerate(eps):
+            groups.setdefault(find(i), []).append(ep)
+        return list(groups.values())
+
+    def _complete(self, group: list[LabelledEpisode], current_hop: int,
+                  open_starts: Sequence[tuple[int, int]]) -> bool:
+        label = group[0].label
+        gap = self.merge_gap_hops(label)
+        end = max(e.end_hop for e in group)
+        if current_hop <= end + gap:
+            return False
+        chans = {e.channel for e in group}
+        for ch, start in open_starts:
+            if start <= end or (ch in chans and start - end - 1 < gap):
+                return False
+        return True
+
+    def _event(self, group: list[LabelledEpisode]) -> Event:
+        label = group[0].label
+        end = max(e.end_hop for e in group)
+        decided = max(max(e.decided_hop for e in group), end + self.merge_gap_hops(label))
+        weights = np.array([e.offset_hop - e.onset_hop + 1 for e in group], dtype=float)
+        conf = float(np.average([e.confidence for e in group], weights=weights))
+        chans = sorted({e.channel for e in group})
+        extra: dict[str, float] = {}
+        peaks = [e.extra["peak_uv"] for e in group if "peak_uv" in e.extra]
+        if peaks:
+            extra["peak_uv"] = round(max(peaks), 2)
+        mfs = [e.extra["median_freq_hz"] for e in group if "median_freq_hz" in e.extra]
+        if mfs:
+            extra["median_freq_hz"] = round(float(np.mean(mfs)), 1)
+        return Event(
+            start_s=min(e.onset_hop for e in group) * self.hop_s,
+            end_s=(max(e.offset_hop for e in group) + 1) * self.hop_s,
+            label=label,
+            channels=[self.channels[c] for c in chans],
+            confidence=conf,
+            decided_at_s=(decided + 1) * self.hop_s,
+            extra=extra,
+        )

@@ -1,0 +1,193 @@
+"""Every number the detector uses, named, with where it comes from.
+
+Nothing here is in µV: amplitudes are multiples of the channel's own noise floor, and durations
+are converted to samples from `fs` by `DetectorGeometry`. The defaults come from SPEC.md (event
+durations, isolation of fasciculations) or from false-alarm arithmetic on Gaussian noise (the
+thresholds); each is documented where it is defined.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from emgspasm.dsp.filters import pass_band
+
+_Z_QUANTILE = {0.1: 1.2816, 0.2: 0.8416, 0.3: 0.5244, 0.5: 0.0}
+"""Standard-normal quantiles for the supported `noise_quantile` values."""
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Tunable parameters of the activity detector and event assembly."""
+
+    hop_s: float = 0.01
+    """Envelope time step. 10 ms resolves a fasciculation (5–25 ms MUAP) to well within the
+    ±25 ms scoring tolerance and keeps onset quantisation below the 15–30 ms anchor."""
+
+    level_window_s: float = 0.05
+    """Trailing RMS window for sustained activity: long enough to average a 20–35 Hz
+    interference pattern, short enough for the 125 ms voluntary-onset budget."""
+
+    min_level_dof: float = 16.0
+    """The level window is stretched until it spans this many independent noise values."""
+
+    band_hz: tuple[float, float] = (20.0, 450.0)
+    """sEMG band [De Luca 2010; SENIAM]; the upper edge follows Nyquist at low rates."""
+
+    feature_hop_s: float = 0.1
+    feature_window_s: float = 0.2
+    """Spectral window features (median frequency, band powers, kurtosis) on a coarser grid:
+    0.2 s gives 5 Hz spectral resolution, enough to see 50/60 Hz and the 20 Hz edge."""
+
+    noise_update_s: float = 1.0
+    """The noise floor is re-estimated once per this many seconds (and only from quiet ones)."""
+
+    noise_quantile: float = 0.2
+    """Quantile of the short RMS taken as that second's noise level: the quiet part of a second
+    that may hold a few spikes."""
+
+    noise_memory_s: float = 60.0
+    """How many quiet seconds of history the floor is the median of."""
+
+    quiet_fraction: float = 0.5
+    """A second counts as quiet (usable for the floor) when less than this share of it is active."""
+
+    false_alarms_per_hour: float = 1.0
+    """Target rate at which pure Gaussian noise may cross a threshold; sets the multipliers."""
+
+    release_fraction: float = 0.5
+    """Hysteresis: the off threshold sits this far from the noise floor towards the on threshold."""
+
+    burst_gap_s: float = 0.04
+    """Bursts closer than this are one burst: fuses a fasciculation doublet (30–35 ms)."""
+
+    episode_gap_s: float = 0.22
+    """Activity separated by less quiet than this is one episode. Below the 250 ms isolation
+    that defines a fasciculation [Sleutjes 2016], above the 143–200 ms discharge interval of a
+    unit firing steadily at 5–7 Hz (rigidity)."""
+
+    max_episode_s: float = 600.0
+    """An episode longer than this is closed and a new one opened (bounded memory, and a label
+    every 10 min even for a continuous contraction)."""
+
+    onset_refine_sigma: float = 3.0
+    """Onset/offset are pulled to the first/last hop whose peak exceeds this many noise floors."""
+
+    flat_fraction: float = 0.1
+    """A hop whose RMS is below this share of the noise floor is flat (lead-off)."""
+
+    min_flat_s: float = 0.3
+    """A flat run shorter than this is not reported as lead-off."""
+
+    broadband_highpass_hz: float = 1.0
+    """Corner of the wide-band path that sees motion, mains and ECG the EMG band-pass removes."""
+
+    warmup_s: float = 1.0
+    """Nothing is detected before the first noise estimate exists."""
+
+    cramp_min_s: float = 3.0
+    rigidity_min_s: float = 10.0
+    """SPEC.md minimum durations: a shorter episode cannot carry these labels."""
+
+    twitch_max_s: float = 0.1
+    """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): anything active for
+    longer than this cannot be a twitch."""
+
+    merge_gap_s: tuple[tuple[str, float], ...] = (
+        ("artifact", 1.6),
+        ("cramp", 1.0),
+        ("rigidity", 1.0),
+    )
+    """Same-label events on a shared channel closer than this merge. Artifact 1.6 s bridges the
+    beats of an ECG at ≥ 40 bpm; cramp and rigidity bridge a brief dip of a sustained event.
+    Voluntary repetitions and twitches never merge."""
+
+    def merge_gap_for(self, label: str) -> float:
+        return dict(self.merge_gap_s).get(label, 0.0)
+
+
+@dataclass(frozen=True)
+class DetectorGeometry:
+    """`DetectorConfig` turned into sample and hop counts for one sampling rate."""
+
+    fs: float
+    hop: int
+    level_hops: int
+    feature_hops: int
+    feature_window: int
+    noise_hops: int
+    noise_memory: int
+    burst_gap_hops: int
+    episode_gap_hops: int
+    max_episode_hops: int
+    warmup_hops: int
+    min_flat_hops: int
+    level_on: float
+    level_off: float
+    broad_on: float
+    broad_off: float
+    peak_on: float
+
+    @classmethod
+    def from_config(cls, cfg: DetectorConfig, fs: float) -> DetectorGeometry:
+        if fs < 100:
+            raise ValueError(f"fs={fs} Hz is too low for surface EMG (need ≥ 100 Hz)")
+        hop = max(1, round(cfg.hop_s * fs))
+        hop_s = hop / fs
+
+        def hops(seconds: float, minimum: int = 1) -> int:
+            return max(minimum, round(seconds / hop_s))
+
+        # Band-limited noise has about 2·B independent values per second (B = pass band), so
+        # the statistics below count those, not samples.
+        low, high = pass_band(fs, band=cfg.band_hz)
+        bandwidth = high - low
+        # A level window must hold enough independent values for its RMS to be stable; at
+        # 200 Hz (20–90 Hz left) that takes longer than 50 ms.
+        level_s = max(cfg.level_window_s, cfg.min_level_dof / (2.0 * bandwidth))
+        level_hops = hops(level_s, 2)
+        feature_hops = hops(cfg.feature_hop_s)
+        feature_window = max(8, feature_hops * hop * round(cfg.feature_window_s / cfg.feature_hop_s))
+        # z-score allowed once per `false_alarms_per_hour` among an hour's hops.
+        n_windows = 3600.0 / hop_s / cfg.false_alarms_per_hour
+        z = math.sqrt(2.0 * math.log(n_windows))
+
+        def level_thresholds(dof: float) -> tuple[float, float, float]:
+            # RMS of `dof` Gaussian values has relative spread s ≈ 1/sqrt(2·dof). The floor is
+            # the 20th percentile of such RMS values, i.e. σ·(1 − 0.84·s): divide that bias out.
+            spread = 1.0 / math.sqrt(2.0 * dof)
+            to_sigma = 1.0 / max(1.0 - _Z_QUANTILE[cfg.noise_quantile] * spread, 0.5)
+            on = (1.0 + z * spread) * to_sigma
+            return on, to_sigma + cfg.release_fraction * (on - to_sigma), to_sigma
+
+        window_s = level_hops * hop_s
+        level_on, level_off, to_sigma = level_thresholds(2.0 * bandwidth * window_s)
+        broad_on, broad_off, _ = level_thresholds(fs * window_s)
+        # Peak: the largest |value| among N Gaussian values is about sqrt(2 ln N) σ
+        # (extreme-value bound); N = independent values per hour / allowed false alarms.
+        n_peak = 2.0 * bandwidth * 3600.0 / cfg.false_alarms_per_hour
+        peak_on = math.sqrt(2.0 * math.log(n_peak)) * to_sigma
+        return cls(
+            fs=float(fs),
+            hop=hop,
+            level_hops=level_hops,
+            feature_hops=feature_hops,
+            feature_window=feature_window,
+            noise_hops=hops(cfg.noise_update_s),
+            noise_memory=max(1, round(cfg.noise_memory_s / cfg.noise_update_s)),
+            burst_gap_hops=hops(cfg.burst_gap_s),
+            episode_gap_hops=hops(cfg.episode_gap_s),
+            max_episode_hops=hops(cfg.max_episode_s),
+            warmup_hops=hops(cfg.warmup_s),
+            min_flat_hops=hops(cfg.min_flat_s),
+            level_on=level_on,
+            level_off=level_off,
+            broad_on=broad_on,
+            broad_off=broad_off,
+            peak_on=peak_on,
+        )
+
+    @property
+    def hop_s(self) -> float:
+        return self.hop / self.fs

@@ -1,0 +1,181 @@
+"""Features of one episode: what the classifier sees, each with a physiological reason.
+
+All amplitudes are in multiples of the channel's noise floor (scale-free across people and
+electrodes); durations in seconds; spectral figures in Hz. The same channel summary is computed
+for the episode's own channel and, over the same interval, for its agonist/antagonist partner,
+because the separating signatures of SPEC.md are cross-channel: a cramp is localised (partner
+quiet), rigidity is on both at once, voluntary contraction co-activates the antagonist a little.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emgspasm.detect.config import DetectorGeometry
+from emgspasm.detect.segmenter import Episode, runs
+from emgspasm.detect.table import RowTable
+
+MODULATION_BAND_HZ = (0.7, 3.0)
+"""Cramp envelopes wax and wane at ~1.4 Hz [Minetto 2009]; voluntary ramps are slower."""
+
+MODULATION_REFERENCE_HZ = (0.2, 10.0)
+"""The modulation share is taken relative to envelope power in this band."""
+
+MIN_MODULATION_S = 2.0
+"""Below this an envelope spectrum cannot resolve 0.7 Hz: the modulation feature is 0."""
+
+PLATEAU_SHARE = 0.7
+"""Rise and fall are timed to/from this share of the episode's 90th-percentile level."""
+
+WINDOW_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "wamp",
+                   "lf_fraction", "mains_fraction", "flat_fraction", "clip_fraction",
+                   "broad_lf_fraction", "broad_mains_fraction", "common_mode")
+
+_CHANNEL_STATS = ("log_duration", "n_bursts", "burst_rate", "burst_interval_cv",
+                  "burst_median_s", "active_fraction", "log_peak", "log_level_mean",
+                  "log_level_p90", "level_cv", "modulation", "rise_s", "fall_s",
+                  "log_broad_ratio", "spike_only_fraction", "log_broad_level")
+
+FEATURE_NAMES: tuple[str, ...] = (
+    *_CHANNEL_STATS,
+    *WINDOW_FEATURES,
+    *(f"partner_{k}" for k in ("active_fraction", "log_level_mean", "log_peak", "modulation",
+                               "level_cv", "n_bursts", "burst_interval_cv", "kurtosis")),
+    "has_partner",
+    "partner_log_ratio",
+    "partner_envelope_corr",
+    "others_active_fraction",
+    "others_log_ratio",
+)
+
+
+def refine_bounds(ep: Episode, hops: RowTable, geo: DetectorGeometry,
+                  sigma: float) -> tuple[int, int]:
+    """Pull onset and offset to the hops where the signal itself stands out of the noise.
+
+    The trailing RMS lags by up to `level_hops`: the onset may lie that far before the first
+    active hop, and the offset that far before the last.
+    """
+    c = ep.channel
+    lo = ep.start_hop - geo.level_hops + 1
+    peak = hops.get("peak", lo, ep.end_hop + 1)[:, c]
+    floor = hops.get("floor", lo, ep.end_hop + 1)[:, c]
+    lo = ep.end_hop + 1 - peak.shape[0]  # clipped to what history holds
+    strong = peak > sigma * floor
+    head = np.flatnonzero(strong[: ep.start_hop - lo + 1])
+    start = lo + int(head[0]) if head.size else ep.start_hop
+    tail_lo = max(start, ep.end_hop - geo.level_hops + 1)
+    tail = np.flatnonzero(strong[tail_lo - lo:])
+    end = tail_lo + int(tail[-1]) if tail.size else tail_lo
+    return start, max(end, start)
+
+
+def channel_stats(hops: RowTable, c: int, s: int, e: int, geo: DetectorGeometry,
+                  burst_gap: int) -> dict[str, float]:
+    """Summary of channel `c` over hops [s, e] (inclusive)."""
+    hop_s = geo.hop_s
+    floor = float(hops.get("floor", s, s + 1)[0, c])
+    bfloor = float(hops.get("broad_floor", s, s + 1)[0, c])
+    level = hops.get("level", s, e + 1)[:, c] / floor
+    broad = hops.get("broad_level", s, e + 1)[:, c] / bfloor
+    peak = hops.get("peak", s, e + 1)[:, c] / floor
+    active = hops.get("active", s, e + 1)[:, c]
+    spike_only = hops.get("spike", s, e + 1)[:, c] & ~hops.get("level_flag", s, e + 1)[:, c]
+    n = level.shape[0]
+    duration = n * hop_s
+
+    rs, re = runs(active)
+    if rs.size:
+        keep = np.concatenate([[True], rs[1:] - re[:-1] - 1 >= burst_gap])
+        b_start = rs[keep]
+        b_end = np.concatenate([re[np.flatnonzero(keep)[1:] - 1], [re[-1]]])
+    else:
+        b_start = b_end = np.zeros(0, dtype=np.int64)
+    n_bursts = b_start.size
+    intervals = np.diff(b_start) * hop_s
+    interval_cv = float(intervals.std() / intervals.mean()) if intervals.size >= 2 else 0.0
+    burst_median = float(np.median((b_end - b_start + 1) * hop_s)) if n_bursts else 0.0
+
+    p90 = float(np.quantile(level, 0.9))
+    mid = level[int(0.2 * n): max(int(0.8 * n), int(0.2 * n) + 1)]
+    plateau = np.flatnonzero(level >= PLATEAU_SHARE * p90)
+    rise = plateau[0] * hop_s if plateau.size else duration
+    fall = (n - 1 - plateau[-1]) * hop_s if plateau.size else duration
+    mean_sq = float(np.mean(level**2)) * floor**2
+    broad_sq = float(np.mean(broad**2)) * bfloor**2
+    return {
+        "log_duration": float(np.log10(duration)),
+        "n_bursts": float(np.log1p(n_bursts)),
+        "burst_rate": n_bursts / duration,
+        "burst_interval_cv": interval_cv,
+        "burst_median_s": burst_median,
+        "active_fraction": float(active.mean()),
+        "log_peak": float(np.log10(max(peak.max(), 1e-6))),
+        "log_level_mean": float(np.log10(max(level.mean(), 1e-6))),
+        "log_level_p90": float(np.log10(max(p90, 1e-6))),
+        "level_cv": float(mid.std() / (mid.mean() + 1e-12)),
+        "modulation": modulation_share(level, 1.0 / hop_s),
+        "rise_s": float(rise),
+        "fall_s": float(fall),
+        "log_broad_ratio": float(np.log10((broad_sq + 1e-12) / (mean_sq + 1e-12))),
+        "spike_only_fraction": float(spike_only.mean()),
+        "log_broad_level": float(np.log10(max(broad.mean(), 1e-6))),
+        "_level_uv": float(np.sqrt(mean_sq)),
+    }
+
+
+def modulation_share(envelope: np.ndarray, rate_hz: float) -> float:
+    """Share of envelope power in the cramp modulation band (0 for short episodes)."""
+    n = envelope.shape[0]
+    if n / rate_hz < MIN_MODULATION_S:
+        return 0.0
+    x = envelope - envelope.mean()
+    spec = np.abs(np.fft.rfft(x * np.hanning(n))) ** 2
+    f = np.fft.rfftfreq(n, d=1.0 / rate_hz)
+    ref = spec[(f >= MODULATION_REFERENCE_HZ[0]) & (f <= MODULATION_REFERENCE_HZ[1])].sum()
+    band = spec[(f >= MODULATION_BAND_HZ[0]) & (f <= MODULATION_BAND_HZ[1])].sum()
+    return float(band / ref) if ref > 0 else 0.0
+
+
+def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: DetectorGeometry,
+                     partner: int | None, burst_gap: int) -> np.ndarray:
+    """The feature vector (ordered as FEATURE_NAMES) of one closed episode."""
+    c, s, e = ep.channel, ep.start_hop, ep.end_hop
+    own = channel_stats(hops, c, s, e, geo, burst_gap)
+    row = [own[k] for k in _CHANNEL_STATS]
+
+    hop_idx = windows.get("hop", 0, windows.stop)
+    first = windows.stop - hop_idx.shape[0]
+    sel = np.flatnonzero((hop_idx >= s) & (hop_idx <= e + geo.feature_hops)) + first
+    for name in WINDOW_FEATURES:
+        vals = windows.get(name, int(sel[0]), int(sel[-1]) + 1)[:, c] if sel.size else None
+        row.append(float(vals.mean()) if vals is not None and vals.size else 0.0)
+
+    if partner is not None:
+        other = channel_stats(hops, partner, s, e, geo, burst_gap)
+        pk = 0.0
+        if sel.size:
+            pk = float(windows.get("kurtosis", int(sel[0]), int(sel[-1]) + 1)[:, partner].mean())
+        row += [other["active_fraction"], other["log_level_mean"], other["log_peak"],
+                other["modulation"], other["level_cv"], other["n_bursts"],
+                other["burst_interval_cv"], pk, 1.0,
+                float(np.log10((other["_level_uv"] + 1e-9) / (own["_level_uv"] + 1e-9))),
+                _corr(hops.get("level", s, e + 1)[:, c], hops.get("level", s, e + 1)[:, partner])]
+    else:
+        row += [0.0] * 8 + [0.0, 0.0, 0.0]
+
+    active = hops.get("active", s, e + 1)
+    level = hops.get("level", s, e + 1)
+    others = [k for k in range(active.shape[1]) if k not in (c, partner)]
+    if others:
+        row.append(float(active[:, others].mean()))
+        row.append(float(np.log10((level[:, others].mean() + 1e-9) / (level[:, c].mean() + 1e-9))))
+    else:
+        row += [0.0, 0.0]
+    return np.asarray(row, dtype=np.float64)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 3 or a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])

@@ -1,0 +1,144 @@
+"""Samples -> per-hop envelopes and per-window features, causally and chunk-invariantly.
+
+Everything downstream (noise floor, activity, episode features) reads what this produces, so
+this is where the invariants are kept: filters carry `sosfilt` state across blocks; hops and
+feature windows sit on a grid anchored at sample 0; every reduction runs on whole hops or whole
+windows, so the same samples give the same numbers whatever the block sizes were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from emgspasm.detect.config import DetectorConfig, DetectorGeometry
+from emgspasm.dsp.features import window_features
+from emgspasm.dsp.filters import StreamingFilter, design_emg_filter
+from emgspasm.dsp.quality import quality_features
+
+SPECTRAL_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "wamp")
+"""Window features of the band-passed signal kept for episode classification."""
+
+
+@dataclass
+class HopFrame:
+    """Per-hop envelopes for a run of whole hops (rows) × channels."""
+
+    mean_square: np.ndarray  # band-passed signal power in the hop
+    peak: np.ndarray  # largest |band-passed sample| in the hop
+    level: np.ndarray  # trailing RMS over `level_hops` hops (band-passed)
+    broad_level: np.ndarray  # trailing RMS over `level_hops` hops of the wide-band signal
+
+
+@dataclass
+class FeatureFrame:
+    """Window features on the coarse grid: `hop_index` is the hop each window ends at."""
+
+    hop_index: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+class FrontEnd:
+    """Filters plus envelope and feature extraction for one multichannel stream."""
+
+    def __init__(self, fs: float, n_channels: int, geometry: DetectorGeometry,
+                 config: DetectorConfig, *, mains_hz: tuple[float, ...] = (50.0, 60.0),
+                 ecg_highpass_hz: float | None = None) -> None:
+        self.fs = fs
+        self.n_channels = n_channels
+        self.geo = geometry
+        self.mains_hz = mains_hz
+        self._emg = StreamingFilter(
+            design_emg_filter(fs, mains_hz=mains_hz, ecg_highpass_hz=ecg_highpass_hz), n_channels
+        )
+        broad = signal.butter(2, config.broadband_highpass_hz, "highpass", fs=fs, output="sos")
+        self._broad = StreamingFilter(broad, n_channels)
+        self._hops_done = 0
+        carry = geometry.level_hops - 1
+        self._ms_carry = np.zeros((carry, n_channels))
+        self._msb_carry = np.zeros((carry, n_channels))
+        tail = geometry.feature_window
+        self._tails = {k: np.zeros((tail, n_channels)) for k in ("emg", "broad", "raw")}
+
+    def reset_filters(self) -> None:
+        """Restart the filters after a gap instead of bridging it as if continuous."""
+        self._emg.reset()
+        self._broad.reset()
+
+    def process(self, x: np.ndarray) -> tuple[HopFrame, FeatureFrame]:
+        """Process a block holding a whole number of hops."""
+        hop = self.geo.hop
+        n_hops = x.shape[0] // hop
+        if n_hops * hop != x.shape[0]:
+            raise ValueError("FrontEnd.process needs whole hops")
+        emg = self._emg.process(x)
+        broad = self._broad.process(x)
+        ms, peak = _hop_reduce(emg, n_hops, hop, with_peak=True)
+        msb, _ = _hop_reduce(broad, n_hops, hop, with_peak=False)
+        level, self._ms_carry = self._trailing_rms(ms, self._ms_carry)
+        broad_level, self._msb_carry = self._trailing_rms(msb, self._msb_carry)
+        features = self._window_features({"emg": emg, "broad": broad, "raw": x}, n_hops)
+        self._hops_done += n_hops
+        return HopFrame(ms, peak, level, broad_level), features
+
+    def _trailing_rms(self, ms: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        joined = np.concatenate([carry, ms])
+        k = self.geo.level_hops
+        n = ms.shape[0]
+        # Sum the k lagged copies in a fixed order: numpy's strided reductions may change
+        # their summation order with the array shape, which would break chunk invariance.
+        total = joined[0:n].copy()
+        for lag in range(1, k):
+            total += joined[lag:lag + n]
+        return np.sqrt(total / k), joined[joined.shape[0] - (k - 1):]
+
+    def _window_features(self, signals: dict[str, np.ndarray], n_hops: int) -> FeatureFrame:
+        geo = self.geo
+        first = self._hops_done + 1
+        last = self._hops_done + n_hops
+        # Windows end at hops whose (1-based) count is a multiple of feature_hops.
+        ends = np.arange(-(-first // geo.feature_hops) * geo.feature_hops, last + 1,
+                         geo.feature_hops)
+        joined = {k: np.concatenate([self._tails[k], v]) for k, v in signals.items()}
+        for k, v in joined.items():
+            self._tails[k] = v[v.shape[0] - geo.feature_window:]
+        if ends.size == 0:
+            return FeatureFrame(np.zeros(0, dtype=np.int64), {})
+        # Sample offset (in `joined`) just past each window's last sample.
+        stops = geo.feature_window + (ends - self._hops_done) * geo.hop
+        idx = stops[:, None] + np.arange(-geo.feature_window, 0)[None, :]
+        w_emg = joined["emg"][idx]
+        w_broad = joined["broad"][idx]
+        w_raw = joined["raw"][idx]
+        spectral = window_features(w_emg, fs=self.fs)
+        values = {k: spectral[k] for k in SPECTRAL_FEATURES}
+        quality = quality_features(w_raw, fs=self.fs, mains_hz=self.mains_hz)
+        values.update(quality)
+        broad_q = quality_features(w_broad, fs=self.fs, mains_hz=self.mains_hz)
+        values["broad_lf_fraction"] = broad_q["lf_fraction"]
+        values["broad_mains_fraction"] = broad_q["mains_fraction"]
+        values["common_mode"] = _common_mode(w_broad)
+        return FeatureFrame(ends - 1, values)
+
+
+def _hop_reduce(x: np.ndarray, n_hops: int, hop: int,
+                with_peak: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean square (and peak |x|) per hop, reducing along a contiguous last axis so each hop's
+    value is computed the same way however many hops the block holds."""
+    rows = np.ascontiguousarray(x.reshape(n_hops, hop, x.shape[1]).transpose(0, 2, 1))
+    ms = np.mean(rows * rows, axis=-1)
+    return ms, (np.max(np.abs(rows), axis=-1) if with_peak else None)
+
+
+def _common_mode(windows: np.ndarray) -> np.ndarray:
+    """Mean |correlation| of each channel with the others: artifacts are shared by all."""
+    n_ch = windows.shape[2]
+    if n_ch < 2:
+        return np.zeros((windows.shape[0], n_ch))
+    c = windows - windows.mean(axis=1, keepdims=True)
+    norm = np.sqrt((c**2).sum(axis=1)) + 1e-300  # (n, ch)
+    corr = np.einsum("nti,ntj->nij", c, c) / (norm[:, :, None] * norm[:, None, :])
+    off = np.abs(corr).sum(axis=2) - 1.0
+    return off / (n_ch - 1)

@@ -1,0 +1,234 @@
+"""`Pipeline`: the one path from samples to events, for live streams, replays and batch files.
+
+    samples --FrontEnd--> hop envelopes, window features
+            --NoiseFloor + ActivityDetector--> active hops
+            --EpisodeSegmenter--> closed episodes
+            --episode_features + EpisodeModel--> labelled episodes
+            --EventAssembler--> events
+
+`push(block)` accepts any number of samples (≥ 1) and returns the events completed by them;
+`flush()` ends the stream. Internally everything runs on whole hops of a grid anchored at the
+first sample, so any chunking of the same input gives the same events (tested by property
+tests), and each event's `decided_at_s` names the moment its label was decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from emgspasm.detect.activity import ActivityDetector
+from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
+from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
+from emgspasm.detect.config import DetectorConfig, DetectorGeometry
+from emgspasm.detect.episode_features import episode_features, refine_bounds
+from emgspasm.detect.feasibility import feasible_mask
+from emgspasm.detect.front_end import FrontEnd
+from emgspasm.detect.noise_floor import NoiseFloor
+from emgspasm.detect.segmenter import Episode, EpisodeSegmenter
+from emgspasm.detect.table import RowTable
+from emgspasm.events import Event
+
+
+def default_pairs(n_channels: int) -> list[tuple[int, int]]:
+    """Consecutive channels are agonist/antagonist pairs: (0, 1), (2, 3), …"""
+    return [(i, i + 1) for i in range(0, n_channels - 1, 2)]
+
+
+class Pipeline:
+    """Streaming detector and classifier for one multichannel recording.
+
+    Parameters
+    ----------
+    fs : sampling rate in Hz (any rate from 200 Hz up).
+    channels : channel names, in column order of the pushed samples.
+    pairs : agonist/antagonist pairs as index tuples (default: consecutive channels).
+    model : an `EpisodeModel`, a path to a model file, or None for the shipped default.
+    collect : if True, classify nothing: log every episode's features in `episodes`
+        (how `emgspasm train` builds its training set).
+    mains_hz, ecg_highpass_hz : filter options (see `emgspasm.dsp.design_emg_filter`).
+
+    Examples
+    --------
+    >>> import numpy as np, emgspasm
+    >>> p = emgspasm.Pipeline(fs=1000.0, channels=["ch1", "ch2"])
+    >>> events = p.push(np.zeros((500, 2))) + p.flush()
+    """
+
+    def __init__(self, fs: float, channels: Sequence[str], *,
+                 pairs: Sequence[tuple[int, int]] | None = None,
+                 config: DetectorConfig | None = None,
+                 model: EpisodeModel | str | Path | None = None,
+                 collect: bool = False,
+                 mains_hz: tuple[float, ...] = (50.0, 60.0),
+                 ecg_highpass_hz: float | None = None) -> None:
+        self.fs = float(fs)
+        self.channels = [str(c) for c in channels]
+        n = len(self.channels)
+        if n < 1:
+            raise ValueError("need at least one channel")
+        self.config = config or DetectorConfig()
+        self.geo = DetectorGeometry.from_config(self.config, self.fs)
+        self.pairs = list(pairs) if pairs is not None else default_pairs(n)
+        self._partner: dict[int, int] = {}
+        for a, b in self.pairs:
+            if not (0 <= a < n and 0 <= b < n) or a == b:
+                raise ValueError(f"bad channel pair {(a, b)} for {n} channels")
+            self._partner[a], self._partner[b] = b, a
+        self.collect = collect
+        self.model = None if collect else (
+            model if isinstance(model, EpisodeModel) else load_model(model))
+        self.episodes: list[dict] = []
+        self._front = FrontEnd(self.fs, n, self.geo, self.config, mains_hz=mains_hz,
+                               ecg_highpass_hz=ecg_highpass_hz)
+        self._noise = NoiseFloor(2 * n, period=self.geo.noise_hops,
+                                 memory=self.geo.noise_memory,
+                                 quantile=self.config.noise_quantile,
+                                 quiet_fraction=self.config.quiet_fraction)
+        self._activity = ActivityDetector(n, self.geo, self.config.flat_fraction)
+        self._segmenter = EpisodeSegmenter(n, burst_gap=self.geo.burst_gap_hops,
+                                           episode_gap=self.geo.episode_gap_hops,
+                                           max_episode=self.geo.max_episode_hops)
+        self._assembler = EventAssembler(self.channels, self.geo.hop_s, self._merge_gap_hops)
+        self._hops = RowTable()
+        self._windows = RowTable()
+        self._pending = np.zeros((0, n))
+        self._next_hop = 0  # absolute index of the next hop to be processed
+        self._skip = 0  # samples to drop after a gap to stay on the hop grid
+        self._front_base = 0  # absolute hop index of the front end's hop 0 (moves at gaps)
+        self.samples_in = 0
+        self.samples_missing = 0
+
+    # -- public -------------------------------------------------------------------------
+    @property
+    def time_s(self) -> float:
+        """Stream time of the end of the last processed hop."""
+        return self._next_hop * self.geo.hop_s
+
+    def push(self, samples: np.ndarray, gap_before: int = 0) -> list[Event]:
+        """Feed samples shaped (n, n_channels) in µV; return events completed by them.
+
+        `gap_before` is the number of samples known to be missing just before this block
+        (a dropped packet, an outage): open episodes end there and filters restart, rather
+        than bridging the hole as if the signal were continuous.
+        """
+        x = np.asarray(samples, dtype=np.float64)
+        if x.ndim == 1 and len(self.channels) == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.shape[1] != len(self.channels):
+            raise ValueError(f"expected samples shaped (n, {len(self.channels)}), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("samples contain NaN or inf; mark missing data as a gap instead")
+        events: list[Event] = []
+        if gap_before > 0:
+            events += self._gap(int(gap_before))
+        self.samples_in += x.shape[0]
+        if self._skip:
+            drop = min(self._skip, x.shape[0])
+            x, self._skip = x[drop:], self._skip - drop
+        buf = np.concatenate([self._pending, x]) if self._pending.size else x
+        n_hops = buf.shape[0] // self.geo.hop
+        whole = n_hops * self.geo.hop
+        self._pending = buf[whole:].copy()
+        if n_hops:
+            events += self._process(buf[:whole])
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of stream: close open episodes and emit everything still held."""
+        last = self._next_hop - 1
+        self._classify(self._segmenter.close_all(last))
+        events = self._assembler.release(last, [], final=True)
+        self._trim()
+        return events
+
+    # -- internals ----------------------------------------------------------------------
+    def _merge_gap_hops(self, label: str) -> int:
+        return round(self.config.merge_gap_for(label) / self.geo.hop_s)
+
+    def _process(self, block: np.ndarray) -> list[Event]:
+        hopf, featf = self._front.process(block)
+        first = self._next_hop
+        n_hops = hopf.level.shape[0]
+        if featf.hop_index.size:
+            self._windows.append(hop=featf.hop_index + self._front_base, **featf.values)
+        i = 0
+        n_ch = len(self.channels)
+        while i < n_hops:
+            k = min(self._noise.hops_to_update, n_hops - i)
+            sl = slice(i, i + k)
+            floor = self._noise.floor.copy()  # observe() below may update it
+            flags = self._activity.step(hopf.level[sl], hopf.peak[sl], hopf.broad_level[sl],
+                                        floor[:n_ch], floor[n_ch:])
+            self._noise.observe(np.concatenate([hopf.level[sl], hopf.broad_level[sl]], axis=1),
+                                np.concatenate([flags["active"], flags["active"]], axis=1))
+            self._hops.append(
+                floor=np.broadcast_to(floor[:n_ch], (k, n_ch)),
+                broad_floor=np.broadcast_to(floor[n_ch:], (k, n_ch)),
+                level=hopf.level[sl], broad_level=hopf.broad_level[sl], peak=hopf.peak[sl],
+                active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
+            )
+            self._classify(self._segmenter.step(flags["active"], first + i))
+            i += k
+        self._next_hop = first + n_hops
+        events = self._assembler.release(self._next_hop - 1, self._segmenter.open_starts())
+        self._trim()
+        return events
+
+    def _classify(self, closed: list[Episode]) -> None:
+        labelled = []
+        for ep in closed:
+            onset, offset = refine_bounds(ep, self._hops, self.geo,
+                                          self.config.onset_refine_sigma)
+            feats = episode_features(ep, self._hops, self._windows, self.geo,
+                                     self._partner.get(ep.channel), self.geo.burst_gap_hops)
+            if self.collect:
+                self.episodes.append({
+                    "channel": ep.channel, "start_s": onset * self.geo.hop_s,
+                    "end_s": (offset + 1) * self.geo.hop_s, "features": feats})
+                continue
+            assert self.model is not None
+            duration = (offset - onset + 1) * self.geo.hop_s
+            label, conf = self.model.predict_feasible(
+                feats, feasible_mask(self.model.classes, duration, self.config))
+            if label == NONE_LABEL:
+                continue
+            peak = self._hops.get("peak", ep.start_hop, ep.end_hop + 1)[:, ep.channel]
+            labelled.append(LabelledEpisode(
+                channel=ep.channel, start_hop=ep.start_hop, end_hop=ep.end_hop,
+                onset_hop=onset, offset_hop=offset, label=label, confidence=conf,
+                decided_hop=ep.decided_hop,
+                extra={"peak_uv": float(peak.max()) if peak.size else 0.0},
+            ))
+        self._assembler.add(labelled)
+
+    def _trim(self) -> None:
+        starts = [s for _, s in self._segmenter.open_starts()]
+        keep_from = (min(starts) if starts else self._next_hop) - self.geo.level_hops - 1
+        self._hops.trim_before(keep_from)
+        if self._windows.stop == self._windows.start:
+            return
+        hop_idx = self._windows.get("hop", self._windows.start, self._windows.stop)
+        old = int(np.searchsorted(hop_idx, keep_from - self.geo.feature_hops))
+        self._windows.trim_before(self._windows.start + old)
+
+    def _gap(self, n_missing: int) -> list[Event]:
+        """Close everything at the hole, restart filters, and move the hop grid past it."""
+        last = self._next_hop - 1
+        self._classify(self._segmenter.close_all(last))
+        events = self._assembler.release(last, [], final=True)
+        self.samples_missing += n_missing
+        position = self._next_hop * self.geo.hop + self._pending.shape[0] + n_missing
+        self._pending = self._pending[:0]
+        next_hop = -(-position // self.geo.hop)
+        self._skip = next_hop * self.geo.hop - position
+        self._front.reset_filters()
+        self._activity.reset()
+        self._front_base += next_hop - self._next_hop
+        self._next_hop = next_hop
+        self._hops.trim_before(self._hops.stop)
+        self._hops.start = self._next_hop
+        self._windows.trim_before(self._windows.stop)
+        return events
