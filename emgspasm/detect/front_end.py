@@ -14,7 +14,7 @@ import numpy as np
 from scipy import signal
 
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
-from emgspasm.dsp.features import window_features
+from emgspasm.dsp.features import cross_channel_features, window_features
 from emgspasm.dsp.filters import StreamingFilter, design_emg_filter
 from emgspasm.dsp.quality import quality_features
 
@@ -119,7 +119,7 @@ class FrontEnd:
         broad_q = quality_features(w_broad, fs=self.fs, mains_hz=self.mains_hz)
         values["broad_lf_fraction"] = broad_q["lf_fraction"]
         values["broad_mains_fraction"] = broad_q["mains_fraction"]
-        values["common_mode"] = _common_mode(w_broad)
+        values["common_mode"] = cross_channel_features(w_broad, pairs=[])["common_mode"]
         return FeatureFrame(ends - 1, values)
 
 
@@ -130,15 +130,3 @@ def _hop_reduce(x: np.ndarray, n_hops: int, hop: int,
     rows = np.ascontiguousarray(x.reshape(n_hops, hop, x.shape[1]).transpose(0, 2, 1))
     ms = np.mean(rows * rows, axis=-1)
     return ms, (np.max(np.abs(rows), axis=-1) if with_peak else None)
-
-
-def _common_mode(windows: np.ndarray) -> np.ndarray:
-    """Mean |correlation| of each channel with the others: artifacts are shared by all."""
-    n_ch = windows.shape[2]
-    if n_ch < 2:
-        return np.zeros((windows.shape[0], n_ch))
-    c = windows - windows.mean(axis=1, keepdims=True)
-    norm = np.sqrt((c**2).sum(axis=1)) + 1e-300  # (n, ch)
-    corr = np.einsum("nti,ntj->nij", c, c) / (norm[:, :, None] * norm[:, None, :])
-    off = np.abs(corr).sum(axis=2) - 1.0
-    return off / (n_ch - 1)

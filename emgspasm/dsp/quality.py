@@ -2,11 +2,15 @@
 
 Motion (energy below 20 Hz), mains bursts (removed by the notch), clipping and lead-off are all
 invisible or distorted after filtering, yet they are exactly what the `artifact` label needs.
+Like the rest of `emgspasm.dsp`, every reduction runs along a contiguous last axis so a window's
+values do not depend on the batch it was computed in.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from emgspasm.dsp.spectrum import band_fractions, window_periodogram
 
 LOW_EDGE_HZ = 20.0
 """Energy below the sEMG band edge [De Luca 2010] is motion, baseline wander or ECG P/T waves."""
@@ -14,38 +18,53 @@ LOW_EDGE_HZ = 20.0
 MAINS_HALF_WIDTH_HZ = 2.0
 """Half-width of each mains line counted; covers 49–51 / 59–61 Hz drift and window leakage."""
 
+QUALITY_NAMES = ("lf_fraction", "mains_fraction", "flat_fraction", "clip_fraction")
+
+
+def mains_bands(fs: float, mains_hz: tuple[float, ...],
+                half_width_hz: float = MAINS_HALF_WIDTH_HZ) -> dict[str, tuple[float, float]]:
+    """Non-overlapping bands covering ±half-width around every mains line below Nyquist.
+
+    Overlapping bands (50 and 60 Hz families with a wide half-width) are merged so no bin is
+    counted twice.
+    """
+    lines = sorted({float(f0) for base in mains_hz for f0 in np.arange(base, fs / 2.0, base)})
+    merged: list[list[float]] = []
+    for f0 in lines:
+        lo, hi = f0 - half_width_hz, f0 + half_width_hz
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    return {f"mains_{lo:g}_{hi:g}": (lo, hi) for lo, hi in merged}
+
 
 def quality_features(
     windows: np.ndarray, *, fs: float, mains_hz: tuple[float, ...] = (50.0, 60.0)
 ) -> dict[str, np.ndarray]:
     """Per-window quality features for windows shaped (n_windows, window_len, n_channels).
 
-    - `lf_fraction`: share of (mean-removed) power below 20 Hz.
-    - `mains_fraction`: share of power within ±2 Hz of the mains lines and their harmonics.
-    - `flat_fraction`: share of successive samples that are exactly equal (lead-off, clipping).
-    - `clip_fraction`: share of samples sitting at the window's extreme value (a rail).
+    - `lf_fraction`: share of (mean-removed) power in 0 < f < 20 Hz.
+    - `mains_fraction`: share of power within ±2 Hz of the mains lines and their harmonics
+      (widened to ±1.5 frequency bins for short windows).
+    - `flat_fraction`: share of successive samples that are exactly equal (lead-off, a rail).
+    - `clip_fraction`: share of samples sitting at the window's extreme |value| (a rail).
     All outputs have shape (n_windows, n_channels).
     """
-    w = np.asarray(windows, dtype=np.float64)
-    centred = w - w.mean(axis=1, keepdims=True)
-    n = w.shape[1]
-    spec = np.abs(np.fft.rfft(centred * np.hanning(n)[None, :, None], axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n, d=1.0 / fs)
-    total = spec[:, 1:].sum(axis=1) + 1e-300
-    low = spec[:, 1:][:, (freqs[1:] < LOW_EDGE_HZ)].sum(axis=1)
-    lines = np.zeros_like(freqs, dtype=bool)
-    for base in mains_hz:
-        for f0 in np.arange(base, fs / 2.0, base):
-            lines |= np.abs(freqs - f0) <= MAINS_HALF_WIDTH_HZ
-    mains = spec[:, lines].sum(axis=1)
-    diffs = np.diff(w, axis=1)
-    flat = (diffs == 0).mean(axis=1)
-    peak = np.abs(centred).max(axis=1, keepdims=True)
-    at_rail = np.abs(np.abs(centred) - peak) <= 1e-9 * (peak + 1e-300)
-    clip = at_rail.mean(axis=1)
-    return {
-        "lf_fraction": low / total,
-        "mains_fraction": mains / total,
-        "flat_fraction": flat,
-        "clip_fraction": clip,
-    }
+    rows = np.ascontiguousarray(np.asarray(windows, dtype=np.float64).transpose(0, 2, 1))
+    freqs, power = window_periodogram(rows, fs=fs)
+    low = band_fractions(freqs, power, {"low": (freqs[1] if freqs.size > 1 else 0.0,
+                                                LOW_EDGE_HZ)})["low"]
+    # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
+    half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / rows.shape[-1])
+    bands = band_fractions(freqs, power, mains_bands(fs, mains_hz, half_width))
+    mains = np.zeros(rows.shape[:2])
+    for share in bands.values():  # a handful of lines
+        mains = mains + share
+    n = rows.shape[-1]
+    flat = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
+    centred = np.abs(rows - rows.sum(axis=-1, keepdims=True) / n)
+    peak = centred.max(axis=-1, keepdims=True)
+    clip = (centred >= peak * (1.0 - 1e-9)).sum(axis=-1) / n
+    return {"lf_fraction": low, "mains_fraction": mains, "flat_fraction": flat,
+            "clip_fraction": clip}

@@ -1,0 +1,228 @@
+"""Writing EDF+ (16-bit) and BDF+ (24-bit) recordings block by block, through pyedflib.
+
+Samples are buffered only up to one data record, so a 24-hour 8-channel 2 kHz session is
+written with a few kB of memory. Choices, and why:
+
+* **Records** last 1 s for an integer rate; for a non-integer rate pyedflib picks the shortest
+  record (up to 60 s) holding a whole number of samples (250.5 Hz -> 2 s).
+* **Physical range.** Each channel is stored as ±`physical_range_uv` µV on the full digital
+  range. Defaults: BDF ±200 mV (one step 0.024 µV, about an ADS1299's own resolution at gain
+  24, wide enough for the DC offsets of raw biopotential front ends); EDF ±10 mV (one step
+  0.31 µV, below surface-EMG noise; use BDF or a custom range for DC-coupled data). Values
+  outside the range are **clipped** to it: the writer counts them (`n_clipped`) and warns
+  once with a `RecordingWarning`. `write()` of a whole recording sizes the range from the data,
+  so nothing is clipped there. Conversion to digital rounds to the nearest step (edflib's own
+  physical writer truncates, doubling the error).
+* **The last record** is padded (holding the last value) because EDF stores whole records; an
+  "end of data" annotation (`markers`) tells our reader the true sample count.
+* **Annotations** are kept until `close`, since edflib stores at most one per annotation
+  signal per data record; if the recording is too short to hold them all, extra padded
+  records are appended (again bounded by the end-of-data marker) rather than dropping any.
+  edflib keeps 40 bytes of text (longer texts are cut with a warning) and stores onsets and
+  durations to 100 µs.
+* **Gaps** become "gap N samples before #i" annotations that our reader turns back into `gaps`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyedflib
+
+from emgspasm.io import markers
+from emgspasm.io.base import RecordingWriter
+from emgspasm.io.errors import RecordingError, RecordingWarning, where
+
+ANNOTATION_TEXT_BYTES = 40
+"""edflib's limit on the text of one annotation."""
+
+ANNOTATION_SIGNALS = 2
+"""EDF+ annotation signals per record (each holds one annotation per record; max 64)."""
+
+
+def header_ceil(value: float) -> float:
+    """The smallest number >= `value` that an 8-character EDF header field stores exactly.
+
+    The reader rebuilds physical values from the header's text, so a range that does not
+    survive printing would scale every sample slightly wrong. One character is kept for the
+    minus sign of the physical minimum. Ranges are at least 0.001 µV.
+    """
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"physical range must be a positive number of µV, got {value}")
+    for decimals in range(3, -1, -1):
+        step = 10.0 ** -decimals
+        candidate = math.ceil(round(value / step, 6)) * step
+        text = f"{candidate:.{decimals}f}".rstrip("0").rstrip(".")
+        if len(text) <= 7:
+            return float(text)
+    raise ValueError(f"physical range {value} µV does not fit an EDF header (max 9999999)")
+
+
+def _header_value(value: float) -> float | int:
+    """An int when whole, so pyedflib prints ``200000`` rather than the 9-character ``200000.0``."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+class EdfWriter(RecordingWriter):
+    """Chunked EDF+ writer (16-bit). `BdfWriter` is the 24-bit BDF+ variant."""
+
+    FILE_TYPE = pyedflib.FILETYPE_EDFPLUS
+    DIGITAL_MIN = -32768
+    DIGITAL_MAX = 32767
+    DEFAULT_RANGE_UV = 10_000.0
+
+    def __init__(
+        self,
+        path: str | Path,
+        fs: float,
+        channels: Sequence[str],
+        *,
+        physical_range_uv: float | Sequence[float] | None = None,
+        annotation_signals: int = ANNOTATION_SIGNALS,
+    ) -> None:
+        super().__init__(path, fs, channels)
+        for name in self.channels:
+            if len(name) > 16 or not name.isascii() or not name.isprintable():
+                raise ValueError(
+                    f"{where(self.path)}: channel name {name!r} does not fit EDF (at most 16 "
+                    "printable ASCII characters)"
+                )
+        ranges = self.DEFAULT_RANGE_UV if physical_range_uv is None else physical_range_uv
+        ranges_arr = np.broadcast_to(np.asarray(ranges, dtype=np.float64), (len(self.channels),))
+        self.physical_range_uv = np.array([header_ceil(float(r)) for r in ranges_arr])
+        self.n_clipped = 0
+        self._annotation_signals = max(1, min(int(annotation_signals), 64))
+        self._annotations: list[tuple[float, float, str]] = []
+        self._edf = pyedflib.EdfWriter(str(self.path), len(self.channels), self.FILE_TYPE)
+        try:
+            self._configure()
+        except BaseException:
+            self._edf.close()
+            raise
+        self._pending = np.empty((0, len(self.channels)), dtype=np.int32)
+        self._last = self._to_digital(np.zeros((1, len(self.channels))))[0]
+        self._records = 0
+
+    def _configure(self) -> None:
+        edf = self._edf
+        edf.set_number_of_annotation_signals(self._annotation_signals)
+        edf.setEquipment("emgspasm")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                edf.setSignalHeaders([
+                    {
+                        "label": name,
+                        "dimension": "uV",
+                        "sample_frequency": self.fs,
+                        "physical_max": _header_value(r),
+                        "physical_min": -_header_value(r),
+                        "digital_max": self.DIGITAL_MAX,
+                        "digital_min": self.DIGITAL_MIN,
+                        "transducer": "",
+                        "prefilter": "",
+                    }
+                    for name, r in zip(self.channels, self.physical_range_uv, strict=True)
+                ])
+                self._spr = int(edf.get_smp_per_record(0))
+        except (ValueError, UserWarning) as exc:
+            raise ValueError(
+                f"{where(self.path)}: cannot store {self.fs:g} Hz in EDF data records: {exc}"
+            ) from exc
+
+    @property
+    def record_duration_s(self) -> float:
+        """Length of one data record."""
+        return self._spr / self.fs
+
+    def _to_digital(self, x: np.ndarray) -> np.ndarray:
+        top = self.physical_range_uv
+        scale = (self.DIGITAL_MAX - self.DIGITAL_MIN) / (2.0 * top)
+        digital = np.rint((x + top) * scale + self.DIGITAL_MIN)
+        return np.clip(digital, self.DIGITAL_MIN, self.DIGITAL_MAX).astype(np.int32)
+
+    def _write(self, x: np.ndarray) -> None:
+        clipped = int(np.count_nonzero(np.abs(x) > self.physical_range_uv))
+        if clipped:
+            if not self.n_clipped:
+                warnings.warn(
+                    f"{where(self.path)}: samples beyond ±{self.physical_range_uv.tolist()} µV "
+                    "are clipped (see n_clipped); pass physical_range_uv= to widen the range",
+                    RecordingWarning,
+                    stacklevel=3,
+                )
+            self.n_clipped += clipped
+        digital = np.concatenate((self._pending, self._to_digital(x)))
+        self._last = digital[-1]
+        full = (digital.shape[0] // self._spr) * self._spr
+        self._write_records(digital[:full])
+        self._pending = digital[full:]
+
+    def _write_records(self, digital: np.ndarray) -> None:
+        for start in range(0, digital.shape[0], self._spr):
+            record = np.ascontiguousarray(digital[start:start + self._spr].T).ravel()
+            if self._edf.blockWriteDigitalSamples(record) != 0:
+                raise RecordingError(
+                    f"{where(self.path)}: writing data record {self._records} failed (disk full?)"
+                )
+            self._records += 1
+
+    def _add_gap(self, sample_index: int, n_missing: int) -> None:
+        self._annotations.append(
+            (sample_index / self.fs, n_missing / self.fs, markers.gap_text(sample_index, n_missing))
+        )
+
+    def _add_annotation(self, onset_s: float, duration_s: float, text: str) -> None:
+        encoded = text.encode("utf-8")
+        if len(encoded) > ANNOTATION_TEXT_BYTES:
+            short = encoded[:ANNOTATION_TEXT_BYTES].decode("utf-8", errors="ignore")
+            warnings.warn(
+                f"{where(self.path)}: annotation text {text!r} cut to {short!r} (EDF+ via edflib "
+                f"keeps {ANNOTATION_TEXT_BYTES} bytes)",
+                RecordingWarning,
+                stacklevel=3,
+            )
+            text = short
+        self._annotations.append((onset_s, duration_s, text))
+
+    def _close(self) -> None:
+        try:
+            padded = self._pad_and_extend()
+            for onset, duration, text in sorted(self._annotations):
+                self._edf.writeAnnotation(onset, duration, text)
+            if padded:
+                end = self.n_samples / self.fs
+                self._edf.writeAnnotation(end, self._records * self.record_duration_s - end,
+                                          markers.end_text(self.n_samples))
+        finally:
+            self._edf.close()
+
+    def _pad_and_extend(self) -> bool:
+        """Pad the last record and add records until every annotation fits; True if padded."""
+        padded = self._pending.shape[0] > 0 or self._records == 0
+        if self._pending.shape[0] or self._records == 0:
+            fill = np.repeat(self._last[None, :], self._spr - self._pending.shape[0], axis=0)
+            self._write_records(np.concatenate((self._pending, fill)))
+            self._pending = self._pending[:0]
+        needed = len(self._annotations) + int(padded)
+        if needed > self._records * self._annotation_signals:
+            needed = len(self._annotations) + 1
+            capacity = self._records * self._annotation_signals
+            extra = -(-(needed - capacity) // self._annotation_signals)
+            fill = np.repeat(self._last[None, :], extra * self._spr, axis=0)
+            self._write_records(fill)
+            padded = True
+        return padded
+
+
+class BdfWriter(EdfWriter):
+    """Chunked BDF+ writer (24-bit samples)."""
+
+    FILE_TYPE = pyedflib.FILETYPE_BDFPLUS
+    DIGITAL_MIN = -8388608
+    DIGITAL_MAX = 8388607
+    DEFAULT_RANGE_UV = 200_000.0
