@@ -38,7 +38,9 @@ class Recording:
         if self.samples.ndim == 1:
             self.samples = self.samples[:, None]
         if self.samples.ndim != 2:
-            raise ValueError(f"samples must be 2-D (n_samples, n_channels), got {self.samples.shape}")
+            raise ValueError(
+                f"samples must be 2-D (n_samples, n_channels), got {self.samples.shape}"
+            )
         if self.samples.shape[1] != len(self.channels):
             raise ValueError(
                 f"{self.samples.shape[1]} sample columns but {len(self.channels)} channel names"

@@ -148,7 +148,8 @@ class DetectorGeometry:
         level_s = max(cfg.level_window_s, cfg.min_level_dof / (2.0 * bandwidth))
         level_hops = hops(level_s, 2)
         feature_hops = hops(cfg.feature_hop_s)
-        feature_window = max(8, feature_hops * hop * round(cfg.feature_window_s / cfg.feature_hop_s))
+        per_window = round(cfg.feature_window_s / cfg.feature_hop_s)
+        feature_window = max(8, feature_hops * hop * per_window)
         # z-score allowed once per `false_alarms_per_hour` among an hour's hops.
         n_windows = 3600.0 / hop_s / cfg.false_alarms_per_hour
         z = math.sqrt(2.0 * math.log(n_windows))
