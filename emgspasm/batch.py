@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from emgspasm.analyze import AnalyzeOptions, analyze
@@ -55,7 +56,7 @@ def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
     """Analyse every path; results come back in input order."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     if workers > 1 and len(paths) > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(analyze_recording, p, out_dir, options) for p in paths]
             return [f.result() for f in futures]
     return [analyze_recording(p, out_dir, options) for p in paths]

@@ -23,8 +23,8 @@ from emgspasm.detect.activity import ActivityDetector
 from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
-from emgspasm.detect.episode_features import episode_features, refine_bounds
-from emgspasm.detect.feasibility import feasible_mask
+from emgspasm.detect.episode_features import core_span, episode_features, refine_bounds
+from emgspasm.detect.feasibility import event_label, feasible_mask
 from emgspasm.detect.front_end import FrontEnd
 from emgspasm.detect.noise_floor import NoiseFloor
 from emgspasm.detect.segmenter import Episode, EpisodeSegmenter
@@ -91,7 +91,9 @@ class Pipeline:
         self._segmenter = EpisodeSegmenter(n, burst_gap=self.geo.burst_gap_hops,
                                            episode_gap=self.geo.episode_gap_hops,
                                            max_episode=self.geo.max_episode_hops)
-        self._assembler = EventAssembler(self.channels, self.geo.hop_s, self._merge_gap_hops)
+        self._assembler = EventAssembler(
+            self.channels, self.geo.hop_s, self._merge_gap_hops,
+            lambda label, duration: event_label(label, duration, self.config))
         self._hops = RowTable()
         self._windows = RowTable()
         self._pending = np.zeros((0, n))
@@ -156,6 +158,7 @@ class Pipeline:
             self._windows.append(hop=featf.hop_index + self._front_base, **featf.values)
         i = 0
         n_ch = len(self.channels)
+        closed: list[Episode] = []
         while i < n_hops:
             k = min(self._noise.hops_to_update, n_hops - i)
             sl = slice(i, i + k)
@@ -170,35 +173,46 @@ class Pipeline:
                 level=hopf.level[sl], broad_level=hopf.broad_level[sl], peak=hopf.peak[sl],
                 active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
             )
-            self._classify(self._segmenter.step(flags["active"], first + i))
+            closed += self._segmenter.step(flags["active"], first + i)
             i += k
+        self._classify(closed)
         self._next_hop = first + n_hops
         events = self._assembler.release(self._next_hop - 1, self._segmenter.open_starts())
         self._trim()
         return events
 
     def _classify(self, closed: list[Episode]) -> None:
+        """Features for each closed episode, then one classifier call for the batch."""
+        if not closed:
+            return
+        bounds = [refine_bounds(ep, self._hops, self.geo, self.config.onset_refine_sigma)
+                  for ep in closed]
+        feats = np.vstack([
+            episode_features(ep, self._hops, self._windows, self.geo,
+                             self._partner.get(ep.channel), self.geo.burst_gap_hops)
+            for ep in closed])
+        hop_s = self.geo.hop_s
+        cores = [core_span(ep, self._hops, self.config.twitch_core_fraction) for ep in closed]
+        if self.collect:
+            self.episodes += [{"channel": ep.channel, "start_s": on * hop_s,
+                               "end_s": (off + 1) * hop_s, "features": f}
+                              for ep, (on, off), f in zip(closed, bounds, feats, strict=True)]
+            return
+        assert self.model is not None
+        masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
+                           for a, b in cores])
+        labels, confidence = self.model.predict(feats, masks)
         labelled = []
-        for ep in closed:
-            onset, offset = refine_bounds(ep, self._hops, self.geo,
-                                          self.config.onset_refine_sigma)
-            feats = episode_features(ep, self._hops, self._windows, self.geo,
-                                     self._partner.get(ep.channel), self.geo.burst_gap_hops)
-            if self.collect:
-                self.episodes.append({
-                    "channel": ep.channel, "start_s": onset * self.geo.hop_s,
-                    "end_s": (offset + 1) * self.geo.hop_s, "features": feats})
-                continue
-            assert self.model is not None
-            duration = (offset - onset + 1) * self.geo.hop_s
-            label, conf = self.model.predict_feasible(
-                feats, feasible_mask(self.model.classes, duration, self.config))
+        for ep, (on, off), core, label, conf in zip(closed, bounds, cores, labels, confidence,
+                                                    strict=True):
             if label == NONE_LABEL:
                 continue
+            if label == "twitch":
+                on, off = core
             peak = self._hops.get("peak", ep.start_hop, ep.end_hop + 1)[:, ep.channel]
             labelled.append(LabelledEpisode(
                 channel=ep.channel, start_hop=ep.start_hop, end_hop=ep.end_hop,
-                onset_hop=onset, offset_hop=offset, label=label, confidence=conf,
+                onset_hop=on, offset_hop=off, label=label, confidence=float(conf),
                 decided_hop=ep.decided_hop,
                 extra={"peak_uv": float(peak.max()) if peak.size else 0.0},
             ))

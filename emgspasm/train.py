@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def build_training_set(split: str, n_sessions: int, workers: int = 1
     """Stack episodes from sessions 0..n-1 of a split (order is deterministic)."""
     indices = list(range(n_sessions))
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             parts = list(pool.map(session_episodes, [split] * n_sessions, indices))
     else:
         parts = [session_episodes(split, i) for i in indices]
@@ -90,7 +91,7 @@ def train(out: str | Path, *, n_sessions: int = 160, workers: int = 1,
     estimator = make_estimator(random_state).fit(x, y)
     labels, counts = np.unique(y, return_counts=True)
     recipe = {"split": "train", "n_sessions": n_sessions, "random_state": random_state,
-              "n_episodes": int(len(y)),
+              "n_episodes": len(y),
               "episodes_per_label": {str(k): int(v) for k, v in zip(labels, counts, strict=True)}}
     model = EpisodeModel(estimator, FEATURE_NAMES, recipe)
     model.save(out)

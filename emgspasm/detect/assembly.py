@@ -6,6 +6,8 @@ Rules (SPEC.md leaves merging to us; these are the ones scored against):
   artifact common to all channels);
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
+- labels whose definition sets a minimum duration are checked on the assembled event
+  (`final_label`, see `emgspasm.detect.feasibility`);
 - precedence (artifact > cramp > rigidity > twitch > voluntary) needs no rule here: episodes
   on one channel never overlap, so a channel carries one label at a time, and a twitch inside
   a voluntary burst is part of that burst.
@@ -45,10 +47,12 @@ class EventAssembler:
     """Holds labelled episodes until their event is complete, then emits it."""
 
     def __init__(self, channels: Sequence[str], hop_s: float,
-                 merge_gap_hops: Callable[[str], int]) -> None:
+                 merge_gap_hops: Callable[[str], int],
+                 final_label: Callable[[str, float], str | None] = lambda lab, _d: lab) -> None:
         self.channels = list(channels)
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
+        self.final_label = final_label
         self._pending: list[LabelledEpisode] = []
 
     def add(self, episodes: Sequence[LabelledEpisode]) -> None:
@@ -64,7 +68,9 @@ class EventAssembler:
         keep: list[LabelledEpisode] = []
         for group in groups:
             if final or self._complete(group, current_hop, open_starts):
-                out.append(self._event(group))
+                event = self._event(group)
+                if event is not None:
+                    out.append(event)
             else:
                 keep.extend(group)
         self._pending = keep
@@ -110,7 +116,7 @@ class EventAssembler:
                 return False
         return True
 
-    def _event(self, group: list[LabelledEpisode]) -> Event:
+    def _event(self, group: list[LabelledEpisode]) -> Event | None:
         label = group[0].label
         end = max(e.end_hop for e in group)
         decided = max(max(e.decided_hop for e in group), end + self.merge_gap_hops(label))
@@ -124,10 +130,15 @@ class EventAssembler:
         mfs = [e.extra["median_freq_hz"] for e in group if "median_freq_hz" in e.extra]
         if mfs:
             extra["median_freq_hz"] = round(float(np.mean(mfs)), 1)
+        start_s = min(e.onset_hop for e in group) * self.hop_s
+        end_s = (max(e.offset_hop for e in group) + 1) * self.hop_s
+        final = self.final_label(label, end_s - start_s)
+        if final is None:
+            return None
         return Event(
-            start_s=min(e.onset_hop for e in group) * self.hop_s,
-            end_s=(max(e.offset_hop for e in group) + 1) * self.hop_s,
-            label=label,
+            start_s=start_s,
+            end_s=end_s,
+            label=final,
             channels=[self.channels[c] for c in chans],
             confidence=conf,
             decided_at_s=(decided + 1) * self.hop_s,

@@ -35,10 +35,15 @@ class DetectorConfig:
     band_hz: tuple[float, float] = (20.0, 450.0)
     """sEMG band [De Luca 2010; SENIAM]; the upper edge follows Nyquist at low rates."""
 
-    feature_hop_s: float = 0.1
+    feature_hop_s: float = 0.2
     feature_window_s: float = 0.2
-    """Spectral window features (median frequency, band powers, kurtosis) on a coarser grid:
-    0.2 s gives 5 Hz spectral resolution, enough to see 50/60 Hz and the 20 Hz edge."""
+    """Spectral window features (median frequency, band powers, kurtosis) on a coarser grid of
+    abutting windows: 0.2 s gives 5 Hz spectral resolution, enough to see 50/60 Hz and the
+    20 Hz edge; episode features average them, so a finer step buys little for its cost."""
+
+    mains_max_harmonic: int = 3
+    """Mains harmonics notched up to this multiple (150/180 Hz). Higher ones carry little power
+    on surface electrodes, and every notch is one more filter section per sample."""
 
     noise_update_s: float = 1.0
     """The noise floor is re-estimated once per this many seconds (and only from quiet ones)."""
@@ -53,7 +58,7 @@ class DetectorConfig:
     quiet_fraction: float = 0.5
     """A second counts as quiet (usable for the floor) when less than this share of it is active."""
 
-    false_alarms_per_hour: float = 1.0
+    false_alarms_per_hour: float = 30.0
     """Target rate at which pure Gaussian noise may cross a threshold; sets the multipliers."""
 
     release_fraction: float = 0.5
@@ -71,8 +76,13 @@ class DetectorConfig:
     """An episode longer than this is closed and a new one opened (bounded memory, and a label
     every 10 min even for a continuous contraction)."""
 
-    onset_refine_sigma: float = 3.0
-    """Onset/offset are pulled to the first/last hop whose peak exceeds this many noise floors."""
+    onset_refine_sigma: float = 4.5
+    """Onset/offset are pulled to the first/last hop whose peak exceeds this many noise floors
+    (a Gaussian sample exceeds 4.5 σ about once in 150 000, so a noise peak inside the short
+    look-back window rarely drags the onset early)."""
+
+    twitch_core_fraction: float = 0.5
+    """A twitch's extent is the span of hops whose peak reaches this share of its largest."""
 
     flat_fraction: float = 0.1
     """A hop whose RMS is below this share of the noise floor is flat (lead-off)."""
@@ -80,8 +90,11 @@ class DetectorConfig:
     min_flat_s: float = 0.3
     """A flat run shorter than this is not reported as lead-off."""
 
-    broadband_highpass_hz: float = 1.0
-    """Corner of the wide-band path that sees motion, mains and ECG the EMG band-pass removes."""
+    broadband_highpass_hz: float = 2.0
+    broadband_order: int = 4
+    """Wide-band path that sees motion (1–15 Hz), mains and ECG, which the EMG band-pass
+    removes. A 4th-order 2 Hz high-pass keeps them while cutting normal baseline wander
+    (< 1 Hz) by > 30 dB, so breathing and slow electrode drift do not open episodes."""
 
     warmup_s: float = 1.0
     """Nothing is detected before the first noise estimate exists."""
@@ -90,9 +103,9 @@ class DetectorConfig:
     rigidity_min_s: float = 10.0
     """SPEC.md minimum durations: a shorter episode cannot carry these labels."""
 
-    twitch_max_s: float = 0.1
-    """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): anything active for
-    longer than this cannot be a twitch."""
+    twitch_max_s: float = 0.06
+    """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): an episode whose
+    core (`twitch_core_fraction`) spans longer than this cannot be a twitch."""
 
     merge_gap_s: tuple[tuple[str, float], ...] = (
         ("artifact", 1.6),
@@ -178,7 +191,10 @@ class DetectorGeometry:
             noise_hops=hops(cfg.noise_update_s),
             noise_memory=max(1, round(cfg.noise_memory_s / cfg.noise_update_s)),
             burst_gap_hops=hops(cfg.burst_gap_s),
-            episode_gap_hops=hops(cfg.episode_gap_s),
+            # Activity seen through the trailing RMS lasts `level_hops - 1` hops beyond the
+            # signal, eating into the quiet that separates episodes: discount it.
+            episode_gap_hops=max(hops(cfg.episode_gap_s) - (level_hops - 1),
+                                 hops(cfg.burst_gap_s) + 1),
             max_episode_hops=hops(cfg.max_episode_s),
             warmup_hops=hops(cfg.warmup_s),
             min_flat_hops=hops(cfg.min_flat_s),

@@ -34,7 +34,7 @@ WINDOW_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "wa
 _CHANNEL_STATS = ("log_duration", "n_bursts", "burst_rate", "burst_interval_cv",
                   "burst_median_s", "active_fraction", "log_peak", "log_level_mean",
                   "log_level_p90", "level_cv", "modulation", "rise_s", "fall_s",
-                  "log_broad_ratio", "spike_only_fraction", "log_broad_level")
+                  "log_broad_ratio", "spike_only_fraction", "log_broad_level", "core_s")
 
 FEATURE_NAMES: tuple[str, ...] = (
     *_CHANNEL_STATS,
@@ -54,7 +54,8 @@ def refine_bounds(ep: Episode, hops: RowTable, geo: DetectorGeometry,
     """Pull onset and offset to the hops where the signal itself stands out of the noise.
 
     The trailing RMS lags by up to `level_hops`: the onset may lie that far before the first
-    active hop, and the offset that far before the last.
+    active hop, and the offset that far before the last. The offset is the last hop whose peak
+    stands out, so a single MUAP is not stretched to the length of the RMS window.
     """
     c = ep.channel
     lo = ep.start_hop - geo.level_hops + 1
@@ -64,10 +65,20 @@ def refine_bounds(ep: Episode, hops: RowTable, geo: DetectorGeometry,
     strong = peak > sigma * floor
     head = np.flatnonzero(strong[: ep.start_hop - lo + 1])
     start = lo + int(head[0]) if head.size else ep.start_hop
-    tail_lo = max(start, ep.end_hop - geo.level_hops + 1)
-    tail = np.flatnonzero(strong[tail_lo - lo:])
-    end = tail_lo + int(tail[-1]) if tail.size else tail_lo
-    return start, max(end, start)
+    tail = np.flatnonzero(strong[start - lo:])
+    end = start + int(tail[-1]) if tail.size else max(start, ep.end_hop - geo.level_hops + 1)
+    return start, end
+
+
+def core_span(ep: Episode, hops: RowTable, core_fraction: float) -> tuple[int, int]:
+    """First and last hop whose peak reaches `core_fraction` of the episode's largest peak.
+
+    A fasciculation is one MUAP (or a doublet): its core is a hop or two however long the
+    smoothed envelope lingers, so this is the span a twitch is judged and reported by.
+    """
+    peak = hops.get("peak", ep.start_hop, ep.end_hop + 1)[:, ep.channel]
+    strong = np.flatnonzero(peak >= core_fraction * peak.max())
+    return ep.start_hop + int(strong[0]), ep.start_hop + int(strong[-1])
 
 
 def channel_stats(hops: RowTable, c: int, s: int, e: int, geo: DetectorGeometry,
@@ -120,6 +131,7 @@ def channel_stats(hops: RowTable, c: int, s: int, e: int, geo: DetectorGeometry,
         "log_broad_ratio": float(np.log10((broad_sq + 1e-12) / (mean_sq + 1e-12))),
         "spike_only_fraction": float(spike_only.mean()),
         "log_broad_level": float(np.log10(max(broad.mean(), 1e-6))),
+        "core_s": float(np.ptp(np.flatnonzero(peak >= 0.5 * peak.max())) + 1) * hop_s,
         "_level_uv": float(np.sqrt(mean_sq)),
     }
 
@@ -146,7 +158,10 @@ def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: Detect
 
     hop_idx = windows.get("hop", 0, windows.stop)
     first = windows.stop - hop_idx.shape[0]
-    sel = np.flatnonzero((hop_idx >= s) & (hop_idx <= e + geo.feature_hops)) + first
+    # Windows just after the end are included (a twitch may be shorter than one window
+    # step), but never past the decision hop: those do not exist yet in a live stream.
+    last = min(e + geo.feature_hops, ep.decided_hop)
+    sel = np.flatnonzero((hop_idx >= s) & (hop_idx <= last)) + first
     for name in WINDOW_FEATURES:
         vals = windows.get(name, int(sel[0]), int(sel[-1]) + 1)[:, c] if sel.size else None
         row.append(float(vals.mean()) if vals is not None and vals.size else 0.0)

@@ -1,9 +1,12 @@
-"""Labels an episode of a given duration can carry at all (SPEC.md definitions).
+"""Duration limits that are definitions, not statistics (SPEC.md), imposed rather than hoped for.
 
-A cramp lasts ≥ 3 s, rigidity ≥ 10 s, and a fasciculation is a single MUAP or a doublet. The
-classifier learns durations too, but these limits are definitions, not statistics, so they
-are imposed rather than hoped for. `DURATION_SLACK` allows for onset/offset refinement
-cutting a true event slightly short.
+A fasciculation is a single MUAP or a doublet: an *episode* longer than `twitch_max_s` cannot be
+a twitch. A cramp lasts ≥ 3 s and rigidity ≥ 10 s, but those are checked on the assembled
+*event*, after same-label pieces have merged: at low sampling rates sparse rigidity discharges
+are partly missed and one rigidity episode arrives as several pieces. A "cramp" too short to be
+one is a strong voluntary contraction by definition; a "rigidity" piece that never grew to
+10 s is dropped (a moment of incomplete relaxation is not an event). `DURATION_SLACK` allows
+for onset/offset refinement cutting a true event slightly short.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ DURATION_SLACK = 0.8
 """An episode may be this much shorter than a label's minimum duration and still carry it."""
 
 
-def feasible_mask(classes: Sequence[str], duration_s: float, cfg: DetectorConfig) -> np.ndarray:
-    """Boolean mask over `classes`: which labels an episode of this duration may take."""
-    limits = {
-        "cramp": duration_s >= DURATION_SLACK * cfg.cramp_min_s,
-        "rigidity": duration_s >= DURATION_SLACK * cfg.rigidity_min_s,
-        "twitch": duration_s <= cfg.twitch_max_s,
-    }
-    return np.array([limits.get(c, True) for c in classes], dtype=bool)
+def feasible_mask(classes: Sequence[str], core_s: float, cfg: DetectorConfig) -> np.ndarray:
+    """Boolean mask over `classes`: which labels an episode whose core lasts `core_s` may take."""
+    ok = core_s <= cfg.twitch_max_s
+    return np.array([ok if c == "twitch" else True for c in classes], dtype=bool)
+
+
+def event_label(label: str, duration_s: float, cfg: DetectorConfig) -> str | None:
+    """The label an assembled event keeps (None: no event) given its duration."""
+    if label == "cramp" and duration_s < DURATION_SLACK * cfg.cramp_min_s:
+        return "voluntary"
+    if label == "rigidity" and duration_s < DURATION_SLACK * cfg.rigidity_min_s:
+        return None
+    return label

@@ -51,9 +51,11 @@ class FrontEnd:
         self.geo = geometry
         self.mains_hz = mains_hz
         self._emg = StreamingFilter(
-            design_emg_filter(fs, mains_hz=mains_hz, ecg_highpass_hz=ecg_highpass_hz), n_channels
+            design_emg_filter(fs, mains_hz=mains_hz, ecg_highpass_hz=ecg_highpass_hz,
+                              max_harmonic=config.mains_max_harmonic), n_channels
         )
-        broad = signal.butter(2, config.broadband_highpass_hz, "highpass", fs=fs, output="sos")
+        broad = signal.butter(config.broadband_order, config.broadband_highpass_hz, "highpass",
+                             fs=fs, output="sos")
         self._broad = StreamingFilter(broad, n_channels)
         self._hops_done = 0
         carry = geometry.level_hops - 1
@@ -112,7 +114,7 @@ class FrontEnd:
         w_emg = joined["emg"][idx]
         w_broad = joined["broad"][idx]
         w_raw = joined["raw"][idx]
-        spectral = window_features(w_emg, fs=self.fs)
+        spectral = window_features(w_emg, fs=self.fs, names=SPECTRAL_FEATURES)
         values = {k: spectral[k] for k in SPECTRAL_FEATURES}
         quality = quality_features(w_raw, fs=self.fs, mains_hz=self.mains_hz)
         values.update(quality)

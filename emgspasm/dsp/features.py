@@ -23,7 +23,7 @@ Phukpattaranont & Limsakul 2012 (Expert Syst Appl 39:7420) for the definitions a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -161,6 +161,7 @@ def window_features(
     fs: float,
     thresholds: np.ndarray | float | None = None,
     bands: Mapping[str, tuple[float, float]] = BANDS_HZ,
+    names: Collection[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Compute the per-channel feature set of each window.
 
@@ -173,6 +174,8 @@ def window_features(
         channel -- typically k x the recording's noise RMS (k ~ 3).  ``None`` uses
         ``DEFAULT_THRESHOLD_RMS_FRACTION`` x each window's own RMS.
     bands : named ``[low, high)`` bands in Hz for the band-power fractions (default ``BANDS_HZ``).
+    names : only compute these features (default: all). A streaming caller that needs a few
+        features per window should not pay for the rest.
 
     Returns
     -------
@@ -214,40 +217,49 @@ def window_features(
     fs = _check_fs(fs)
     rows = _rows(windows)
     n = rows.shape[-1]
+    want = set(FEATURE_NAMES if names is None else names)
+    unknown = want - set(FEATURE_NAMES) - set(bands)
+    if unknown:
+        raise ValueError(f"unknown feature name(s) {sorted(unknown)}")
+    out: dict[str, np.ndarray] = {}
 
     _, dev, m2, m3, m4, flat = _central_moments(rows)
-    rms = np.sqrt((rows * rows).sum(axis=-1) / n)
-    thr = _thresholds(thresholds, rms)
-
-    d = np.diff(rows, axis=-1)
-    abs_d = np.abs(d)
-    a, b = rows[..., :-1], rows[..., 1:]
-    crossing = (a >= 0) != (b >= 0)  # 0 counts as positive: see ``zc`` above
-    d_before, d_after = d[..., :-1], d[..., 1:]  # x[n]-x[n-1] and x[n+1]-x[n], n = 1..N-2
-    extremum = ((d_before > 0) & (d_after < 0)) | ((d_before < 0) & (d_after > 0))
-    steep = (abs_d[..., :-1] >= thr) | (abs_d[..., 1:] >= thr)
-
-    out: dict[str, np.ndarray] = {
-        "mav": np.abs(rows).sum(axis=-1) / n,
-        "rms": rms,
-        "wl": abs_d.sum(axis=-1),
-        "zc": np.count_nonzero(crossing & (abs_d >= thr), axis=-1).astype(np.float64),
-        "ssc": np.count_nonzero(extremum & steep, axis=-1).astype(np.float64),
-        "wamp": np.count_nonzero((abs_d >= thr) & (abs_d > 0), axis=-1).astype(np.float64),
+    if want & {"mav", "rms", "zc", "ssc", "wamp", "wl"}:
+        rms = np.sqrt((rows * rows).sum(axis=-1) / n)
+        thr = _thresholds(thresholds, rms)
+        d = np.diff(rows, axis=-1)
+        abs_d = np.abs(d)
+        a, b = rows[..., :-1], rows[..., 1:]
+        crossing = (a >= 0) != (b >= 0)  # 0 counts as positive: see ``zc`` above
+        d_before, d_after = d[..., :-1], d[..., 1:]  # x[n]-x[n-1] and x[n+1]-x[n], n = 1..N-2
+        extremum = ((d_before > 0) & (d_after < 0)) | ((d_before < 0) & (d_after > 0))
+        steep = (abs_d[..., :-1] >= thr) | (abs_d[..., 1:] >= thr)
+        out.update({
+            "mav": np.abs(rows).sum(axis=-1) / n,
+            "rms": rms,
+            "wl": abs_d.sum(axis=-1),
+            "zc": np.count_nonzero(crossing & (abs_d >= thr), axis=-1).astype(np.float64),
+            "ssc": np.count_nonzero(extremum & steep, axis=-1).astype(np.float64),
+            "wamp": np.count_nonzero((abs_d >= thr) & (abs_d > 0), axis=-1).astype(np.float64),
+        })
+    out.update({
         "var": np.where(flat, 0.0, (dev * dev).sum(axis=-1) / (n - 1)),
         "skewness": _ratio(m3, m2**1.5, ~flat),
         "kurtosis": _ratio(m4, m2 * m2, ~flat),
-    }
+    })
 
-    freqs, power = window_periodogram(rows, fs=fs)
-    power[flat] = 0.0  # a flat window's "spectrum" is rounding noise of its mean
-    out["mean_freq"] = mean_frequency(freqs, power)
-    out["median_freq"] = median_frequency(freqs, power, fs=fs)
-    out.update(band_fractions(freqs, power, bands))
+    if want & {"mean_freq", "median_freq", *bands}:
+        freqs, power = window_periodogram(rows, fs=fs)
+        power[flat] = 0.0  # a flat window's "spectrum" is rounding noise of its mean
+        out["mean_freq"] = mean_frequency(freqs, power)
+        out["median_freq"] = median_frequency(freqs, power, fs=fs)
+        out.update(band_fractions(freqs, power, bands))
 
-    out["env_cv"] = _envelope_cv(rows, fs=fs)
-    out["tkeo_mean"] = teager_kaiser(rows, axis=-1)[..., 1:-1].sum(axis=-1) / (n - 2)
-    return out
+    if "env_cv" in want:
+        out["env_cv"] = _envelope_cv(rows, fs=fs)
+    if "tkeo_mean" in want:
+        out["tkeo_mean"] = teager_kaiser(rows, axis=-1)[..., 1:-1].sum(axis=-1) / (n - 2)
+    return {k: v for k, v in out.items() if k in want or names is None}
 
 
 def _envelope_cv(rows: np.ndarray, *, fs: float) -> np.ndarray:

@@ -148,6 +148,7 @@ def notch_frequencies(
     mains_hz: float | Iterable[float] | None = DEFAULT_MAINS_HZ,
     harmonics: bool = True,
     ecg_highpass_hz: float | None = None,
+    max_harmonic: int | None = None,
 ) -> tuple[float, ...]:
     """Return the sorted notch frequencies (Hz) that :func:`design_emg_filter` places.
 
@@ -155,6 +156,8 @@ def notch_frequencies(
     Nyquist.  A candidate is kept only if it lies inside the effective pass band (elsewhere the
     band-pass already attenuates it, and a notch would only add phase distortion) and below
     ``NOTCH_NYQUIST_GUARD`` x Nyquist.  Shared harmonics (300 Hz = 6x50 = 5x60) are notched once.
+    ``max_harmonic`` caps the multiples (each notch costs one filter section per sample, and
+    high harmonics carry little power in surface recordings); ``None`` keeps all.
     """
     fs = _check_fs(fs)
     low, high = pass_band(fs, band=band, ecg_highpass_hz=ecg_highpass_hz)
@@ -162,6 +165,8 @@ def notch_frequencies(
     found: set[float] = set()
     for f0 in _as_mains_tuple(mains_hz):
         n_max = int(np.ceil(nyq / f0)) if harmonics else 1
+        if max_harmonic is not None:
+            n_max = min(n_max, int(max_harmonic))
         for k in range(1, n_max + 1):  # a handful of harmonics, not a sample loop
             f = k * f0
             if low <= f <= high and f < NOTCH_NYQUIST_GUARD * nyq and f < nyq:
@@ -178,6 +183,7 @@ def design_emg_filter(
     notch_q: float = DEFAULT_NOTCH_Q,
     ecg_highpass_hz: float | None = None,
     order: int = DEFAULT_FILTER_ORDER,
+    max_harmonic: int | None = None,
 ) -> np.ndarray:
     """Design the sEMG cleaning filter for sampling rate ``fs`` as one SOS array.
 
@@ -193,6 +199,7 @@ def design_emg_filter(
     band : nominal ``(low, high)`` pass band in Hz; ``high`` is clipped below Nyquist.
     mains_hz : ``None`` (no notches), one frequency, or several.
     harmonics : also notch integer multiples of each mains frequency inside the pass band.
+    max_harmonic : highest multiple notched (``None``: every one below Nyquist).
     notch_q : quality factor of each notch (-3 dB width ``f0 / notch_q``).
     ecg_highpass_hz : extra high-pass corner in Hz, or ``None``.
     order : Butterworth order (the band-pass has ``2 * order`` poles).
@@ -226,7 +233,12 @@ def design_emg_filter(
             signal.butter(int(order), float(ecg_highpass_hz), "highpass", fs=fs, output="sos")
         )
     for f in notch_frequencies(
-        fs, band=band, mains_hz=mains_hz, harmonics=harmonics, ecg_highpass_hz=ecg_highpass_hz
+        fs,
+        band=band,
+        mains_hz=mains_hz,
+        harmonics=harmonics,
+        ecg_highpass_hz=ecg_highpass_hz,
+        max_harmonic=max_harmonic,
     ):
         b, a = signal.iirnotch(f, notch_q, fs=fs)
         sections.append(signal.tf2sos(b, a))

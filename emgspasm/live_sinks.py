@@ -1,0 +1,121 @@
+"""Where a live session's blocks and events go: the `Sink` interface and the file sinks.
+
+The runner calls `block()` for every block *before* the bounded pipeline queue (so a recording is
+complete even when the detector sheds load) and `events()` as events are decided. Every method
+must be quick; anything slow gets its own thread or queue (see the terminal sink).
+
+`RecordingSink` writes the decoded signal through `emgspasm.io.open_writer` (BDF+, EDF+ or CSV by
+extension) with every gap as the format's gap annotation, plus text annotations for what the
+numbers alone do not say: bounded gaps, reconnects, device restarts and device markers. Raw
+``.emgcap`` captures are not a sink: they are written by the transport, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emgspasm.events import Event
+from firmware_bridge.transports.block import SampleBlock
+
+if TYPE_CHECKING:
+    from emgspasm.io.base import RecordingWriter
+    from emgspasm.live_summary import LiveSummary
+
+
+class Sink:
+    """Receives a live session. Subclasses override what they need; all methods must be quick."""
+
+    def start(self, first: SampleBlock, source: str) -> None:
+        """Called once, before `block`, with the session's first block (its rate, channels and
+        full scale describe the session)."""
+
+    def block(self, block: SampleBlock) -> None:
+        """Every decoded block, in order, none shed."""
+
+    def events(self, events: list[Event]) -> None:
+        """Events as they are emitted by the pipeline."""
+
+    def close(self, summary: LiveSummary | None) -> None:
+        """End of session (also after an error: keep what was written)."""
+
+
+class EventsJsonlSink(Sink):
+    """Events as JSON lines (the DESIGN "Event line"), flushed as each one is emitted."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = self.path.open("w", encoding="utf-8")
+        self.count = 0
+
+    def events(self, events: list[Event]) -> None:
+        for ev in events:
+            self._fh.write(json.dumps(ev.to_dict()) + "\n")
+            self.count += 1
+        if events:
+            self._fh.flush()
+
+    def close(self, summary: LiveSummary | None) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+
+ANNOTATION_CHARS = 40
+"""EDF+ (via edflib) keeps 40 bytes of annotation text; stay within it."""
+
+
+class RecordingSink(Sink):
+    """The decoded signal to BDF+/EDF+/CSV (format by extension), gaps annotated."""
+
+    def __init__(self, path: str | Path, **writer_options: Any) -> None:
+        self.path = Path(path)
+        self._options = writer_options
+        self._writer: RecordingWriter | None = None
+        self.samples = 0
+
+    def start(self, first: SampleBlock, source: str) -> None:
+        """Open the writer. EDF/BDF store a fixed physical range: by default the device's full
+        scale, so nothing it can send is clipped (BDF at Cyton full scale keeps one count per
+        digital step); CSV ignores it."""
+        from emgspasm.io import open_writer
+
+        options = dict(self._options)
+        full = first.full_scale_uv
+        if options.get("physical_range_uv") is None and full and math.isfinite(full):
+            options["physical_range_uv"] = full
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = open_writer(self.path, first.fs, list(first.channels), **options)
+
+    def block(self, block: SampleBlock) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        lo, hi = block.gap_bounds
+        at_s = writer.n_samples / writer.fs
+        if block.gap_estimate > 0:
+            writer.add_gap(block.gap_estimate)
+        if hi > lo:
+            self._note(at_s, f"gap bound {lo}..{hi} samples")
+        if block.after_reconnect:
+            self._note(at_s, "reconnect")
+        if block.restart:
+            self._note(at_s, "device restart")
+        for _, marker in block.markers:
+            self._note(at_s, "marker " + json.dumps(marker, separators=(",", ":")))
+        if block.n_samples:
+            writer.write(block.samples)
+            self.samples += block.n_samples
+
+    def close(self, summary: LiveSummary | None) -> None:
+        if self._writer is not None:
+            if summary is not None:
+                self._note(self._writer.n_samples / self._writer.fs,
+                           f"end: {summary.samples_lost} lost, {summary.reconnects} reconn")
+            self._writer.close()
+
+    def _note(self, at_s: float, text: str) -> None:
+        assert self._writer is not None
+        self._writer.add_annotation(at_s, 0.0, text[:ANNOTATION_CHARS])

@@ -1,0 +1,60 @@
+"""The end-of-session summary of a live run: what arrived, what was lost, how fast.
+
+One line for the terminal (`LiveSummary.line`), the same numbers as a dict for scripts. Losses
+are reported the way they are known: the estimate the pipeline and recording used, and, when
+some gaps were only bounded, the bound as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class LiveSummary:
+    """Counts of one live session (see `emgspasm.live.LiveRunner`)."""
+
+    source: str = ""
+    wall_s: float = 0.0
+    samples_received: int = 0
+    samples_lost: int = 0
+    samples_lost_min: int = 0
+    samples_lost_max: int = 0
+    gaps: int = 0
+    reconnects: int = 0
+    outage_s: float = 0.0
+    restarts: int = 0
+    bad_frames: int = 0
+    skipped_bytes: int = 0
+    shed_blocks: int = 0
+    shed_samples: int = 0
+    display_lines_shed: int = 0
+    events: int = 0
+    latency_median_ms: float | None = None
+    latency_p99_ms: float | None = None
+    mode: str = "classify"
+    """``classify`` (events labelled by the model) or ``detect-only`` (no model file)."""
+    ended_by: str = "end of source"
+
+    def line(self) -> str:
+        """The final line printed by ``emgspasm stream`` / ``replay``."""
+        lost = f"{self.samples_lost} lost"
+        if self.samples_lost_min != self.samples_lost_max:
+            lost += f" (bounds {self.samples_lost_min}..{self.samples_lost_max})"
+        if self.latency_median_ms is None:
+            latency = "latency n/a (no events)"
+        else:
+            latency = (f"latency sample->event median {self.latency_median_ms:.1f} ms, "
+                       f"p99 {self.latency_p99_ms:.1f} ms")
+        shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
+        return (
+            f"summary: {self.samples_received} samples received, {lost} in {self.gaps} gaps, "
+            f"{self.reconnects} reconnects, {self.bad_frames} bad frames "
+            f"({self.skipped_bytes} bytes skipped){shed}; {self.events} events; {latency} "
+            f"[{self.ended_by}, {self.wall_s:.1f} s]"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-able)."""
+        return asdict(self)

@@ -1,0 +1,50 @@
+from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
+
+GAPS = {"artifact": 160, "cramp": 100}
+
+
+def ep(ch, a, b, label, decided=None):
+    return LabelledEpisode(channel=ch, start_hop=a, end_hop=b, onset_hop=a, offset_hop=b,
+                           label=label, confidence=0.9,
+                           decided_hop=decided if decided is not None else b + 22)
+
+
+def assembler():
+    return EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0))
+
+
+def test_same_label_overlap_across_channels_is_one_event():
+    asm = assembler()
+    asm.add([ep(0, 100, 2000, "rigidity"), ep(1, 120, 1990, "rigidity")])
+    (ev,) = asm.release(5000, [])
+    assert ev.label == "rigidity" and ev.channels == ["ch1", "ch2"]
+    assert ev.start_s == 1.0 and ev.end_s == 20.01
+
+
+def test_merge_gap_joins_same_channel_pieces_and_waits_for_it():
+    asm = assembler()
+    asm.add([ep(0, 100, 200, "artifact"), ep(0, 300, 320, "artifact")])
+    assert asm.release(400, []) == []  # a third beat could still arrive
+    (ev,) = asm.release(481, [])
+    assert (ev.start_s, ev.end_s) == (1.0, 3.21)
+    assert ev.decided_at_s == (320 + 160 + 1) * 0.01
+
+
+def test_voluntary_repetitions_do_not_merge():
+    asm = assembler()
+    asm.add([ep(0, 100, 200, "voluntary"), ep(0, 260, 400, "voluntary")])
+    assert len(asm.release(1000, [])) == 2
+
+
+def test_open_overlapping_episode_holds_release():
+    asm = assembler()
+    asm.add([ep(0, 100, 200, "voluntary")])
+    assert asm.release(300, [(1, 150)]) == []
+    assert len(asm.release(300, [])) == 1
+
+
+def test_different_labels_stay_separate():
+    asm = assembler()
+    asm.add([ep(0, 100, 200, "voluntary"), ep(2, 150, 180, "twitch")])
+    labels = sorted(e.label for e in asm.release(1000, []))
+    assert labels == ["twitch", "voluntary"]

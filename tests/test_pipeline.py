@@ -1,0 +1,100 @@
+"""The Pipeline's invariants: chunk invariance, rates, gaps, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emgspasm.pipeline import Pipeline
+from tests.conftest import simulated
+
+
+def run(rec, sizes, **kw):
+    pipe = Pipeline(rec.fs, rec.channels, **kw)
+    events, i, k = [], 0, 0
+    while i < rec.n_samples:
+        n = sizes[k % len(sizes)]
+        events += pipe.push(rec.samples[i:i + n])
+        i, k = i + n, k + 1
+    events += pipe.flush()
+    return pipe, [e.to_dict() for e in events]
+
+
+def features(pipe):
+    return [(e["channel"], e["start_s"], e["end_s"], e["features"].tobytes())
+            for e in pipe.episodes]
+
+
+@pytest.fixture(scope="module")
+def session():
+    return simulated(40.0, 250.0, 2, 11).recording
+
+
+@pytest.fixture(scope="module")
+def reference(session):
+    collect, _ = run(session, [session.n_samples], collect=True)
+    _, events = run(session, [session.n_samples])
+    return features(collect), events
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=12))
+def test_any_chunking_gives_identical_features_and_events(session, reference, sizes):
+    ref_features, ref_events = reference
+    collect, _ = run(session, sizes, collect=True)
+    assert features(collect) == ref_features
+    _, events = run(session, sizes)
+    assert events == ref_events
+
+
+def test_one_sample_blocks_give_identical_events(session, reference):
+    _, events = run(session, [1])
+    assert events == reference[1]
+    assert reference[1], "the session should produce events at all"
+
+
+@pytest.mark.parametrize("fs", [200.0, 250.0, 1000.0, 2000.0])
+def test_pipeline_works_at_wearable_and_lab_rates(fs):
+    sim = simulated(60.0, fs, 2, 21)
+    _, events = run(sim.recording, [round(0.02 * fs)])
+    labels = {e["label"] for e in events}
+    assert labels, f"no events at {fs} Hz"
+    for e in events:
+        assert 0 <= e["start_s"] < e["end_s"] <= sim.recording.duration_s + 1e-9
+        assert e["decided_at_s"] >= e["end_s"] - 1e-9  # decided after the event ended
+        assert set(e["channels"]) <= set(sim.recording.channels)
+
+
+def test_events_decided_no_earlier_than_the_samples_they_use(session):
+    pipe = Pipeline(session.fs, session.channels)
+    for i in range(0, session.n_samples, 5):
+        for ev in pipe.push(session.samples[i:i + 5]):
+            assert ev.decided_at_s <= pipe.time_s + 1e-9
+
+
+def test_a_gap_ends_open_episodes_and_is_counted():
+    rng = np.random.default_rng(0)
+    fs = 1000.0
+    x = rng.standard_normal((20_000, 1)) * 3.0
+    x[8000:14000, 0] += rng.standard_normal(6000) * 60.0  # a contraction across the gap
+    pipe = Pipeline(fs, ["ch1"], collect=True)
+    pipe.push(x[:10_000])
+    pipe.push(x[10_000:], gap_before=500)
+    pipe.flush()
+    assert pipe.samples_missing == 500
+    # The contraction is split at the gap, not bridged as if continuous.
+    spans = [(e["start_s"], e["end_s"]) for e in pipe.episodes if e["end_s"] - e["start_s"] > 1]
+    assert any(end <= 10.0 + 1e-9 for _, end in spans)
+    assert any(start >= 10.5 - 1e-9 for start, _ in spans)
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    pipe = Pipeline(1000.0, ["a", "b"], collect=True)
+    with pytest.raises(ValueError, match="shaped"):
+        pipe.push(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        pipe.push(np.full((10, 2), np.nan))
+    with pytest.raises(ValueError, match="pair"):
+        Pipeline(1000.0, ["a", "b"], pairs=[(0, 5)], collect=True)
