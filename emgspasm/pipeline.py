@@ -23,7 +23,12 @@ from emgspasm.detect.activity import ActivityDetector
 from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
-from emgspasm.detect.episode_features import core_span, episode_features, refine_bounds
+from emgspasm.detect.episode_features import (
+    FEATURE_NAMES,
+    core_span,
+    episode_features,
+    refine_bounds,
+)
 from emgspasm.detect.feasibility import event_label, feasible_mask
 from emgspasm.detect.front_end import FrontEnd
 from emgspasm.detect.noise_floor import NoiseFloor
@@ -93,7 +98,8 @@ class Pipeline:
                                            max_episode=self.geo.max_episode_hops)
         self._assembler = EventAssembler(
             self.channels, self.geo.hop_s, self._merge_gap_hops,
-            lambda label, duration: event_label(label, duration, self.config))
+            lambda label, duration: event_label(label, duration, self.config),
+            self._partner.get)
         self._hops = RowTable()
         self._windows = RowTable()
         self._pending = np.zeros((0, n))
@@ -202,9 +208,12 @@ class Pipeline:
         masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
                            for a, b in cores])
         labels, confidence = self.model.predict(feats, masks)
+        ratio = feats[:, FEATURE_NAMES.index("partner_log_ratio")]
+        has_partner = feats[:, FEATURE_NAMES.index("has_partner")] > 0
+        satellite = has_partner & (ratio >= np.log10(self.config.satellite_ratio))
         labelled = []
-        for ep, (on, off), core, label, conf in zip(closed, bounds, cores, labels, confidence,
-                                                    strict=True):
+        for ep, (on, off), core, label, conf, sat in zip(closed, bounds, cores, labels,
+                                                         confidence, satellite, strict=True):
             if label == NONE_LABEL:
                 continue
             if label == "twitch":
@@ -215,6 +224,7 @@ class Pipeline:
                 onset_hop=on, offset_hop=off, label=label, confidence=float(conf),
                 decided_hop=ep.decided_hop,
                 extra={"peak_uv": float(peak.max()) if peak.size else 0.0},
+                satellite=bool(sat),
             ))
         self._assembler.add(labelled)
 

@@ -1,9 +1,10 @@
 """Labelled per-channel episodes -> events: cross-channel grouping and merge rules.
 
 Rules (SPEC.md leaves merging to us; these are the ones scored against):
-- episodes with the same label that overlap in time are one event on the union of their
-  channels (rigidity on an agonist/antagonist pair, a contraction with its co-activation, an
-  artifact common to all channels);
+- episodes with the same label that overlap in time on *related* channels are one event on
+  the union of their channels: the same agonist/antagonist pair (rigidity on both, a
+  contraction with its co-activation, a cramp with its crosstalk), or any channels for an
+  artifact (common-mode interference). Two cramps on different muscles stay two events;
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
 - labels whose definition sets a minimum duration are checked on the assembled event
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emgspasm.events import Event
+from emgspasm.events import PRECEDENCE, Event
 
 
 @dataclass
@@ -41,6 +42,18 @@ class LabelledEpisode:
     confidence: float
     decided_hop: int
     extra: dict[str, float] = field(default_factory=dict)
+    satellite: bool = False
+    """True when its agonist/antagonist partner carries several times its amplitude at the
+    same time: this channel sees crosstalk or co-activation, and the event is the partner's."""
+
+
+def group_label(group: Sequence[LabelledEpisode]) -> str:
+    """An event's label: the one covering most time among its non-satellite episodes."""
+    voters = [e for e in group if not e.satellite] or list(group)
+    weight: dict[str, int] = {}
+    for e in voters:
+        weight[e.label] = weight.get(e.label, 0) + e.offset_hop - e.onset_hop + 1
+    return max(weight, key=lambda lab: (weight[lab], -PRECEDENCE.index(lab)))
 
 
 class EventAssembler:
@@ -48,8 +61,10 @@ class EventAssembler:
 
     def __init__(self, channels: Sequence[str], hop_s: float,
                  merge_gap_hops: Callable[[str], int],
-                 final_label: Callable[[str, float], str | None] = lambda lab, _d: lab) -> None:
+                 final_label: Callable[[str, float], str | None] = lambda lab, _d: lab,
+                 pair_of: Callable[[int], int | None] = lambda _c: None) -> None:
         self.channels = list(channels)
+        self.pair_of = pair_of
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
@@ -92,10 +107,14 @@ class EventAssembler:
                 b = eps[j]
                 if b.start_hop > a.end_hop + gap + 1:
                     break  # sorted by start: nothing later can touch a
-                if b.label != a.label:
-                    continue
+                paired = b.channel == a.channel or self.pair_of(a.channel) == b.channel
+                same = b.label == a.label
                 overlap = b.start_hop <= a.end_hop
-                near = b.channel == a.channel and b.start_hop - a.end_hop - 1 < gap
+                # Same label on related channels; or a satellite (crosstalk / co-activation
+                # dominated by its partner) joining whatever its partner is doing.
+                overlap = overlap and ((same and (paired or a.label == "artifact"))
+                                       or (paired and (a.satellite or b.satellite)))
+                near = same and b.channel == a.channel and b.start_hop - a.end_hop - 1 < gap
                 if overlap or near:
                     parent[find(j)] = find(i)
         groups: dict[int, list[LabelledEpisode]] = {}
@@ -105,7 +124,7 @@ class EventAssembler:
 
     def _complete(self, group: list[LabelledEpisode], current_hop: int,
                   open_starts: Sequence[tuple[int, int]]) -> bool:
-        label = group[0].label
+        label = group_label(group)
         gap = self.merge_gap_hops(label)
         end = max(e.end_hop for e in group)
         if current_hop <= end + gap:
@@ -113,11 +132,11 @@ class EventAssembler:
         chans = {e.channel for e in group}
         for ch, start in open_starts:
             if start <= end or (ch in chans and start - end - 1 < gap):
-                return False
+                return False  # still open: it may join this event once it is labelled
         return True
 
     def _event(self, group: list[LabelledEpisode]) -> Event | None:
-        label = group[0].label
+        label = group_label(group)
         end = max(e.end_hop for e in group)
         decided = max(max(e.decided_hop for e in group), end + self.merge_gap_hops(label))
         weights = np.array([e.offset_hop - e.onset_hop + 1 for e in group], dtype=float)

@@ -107,6 +107,10 @@ class DetectorConfig:
     """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): an episode whose
     core (`twitch_core_fraction`) spans longer than this cannot be a twitch."""
 
+    satellite_ratio: float = 3.0
+    """An episode whose agonist/antagonist partner carries at least this many times its RMS
+    at the same time is crosstalk or co-activation: it joins the partner's event."""
+
     merge_gap_s: tuple[tuple[str, float], ...] = (
         ("artifact", 1.6),
         ("cramp", 1.0),

@@ -9,8 +9,12 @@ def ep(ch, a, b, label, decided=None):
                            decided_hop=decided if decided is not None else b + 22)
 
 
+PAIRS = {0: 1, 1: 0}
+
+
 def assembler():
-    return EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0))
+    return EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0),
+                          pair_of=PAIRS.get)
 
 
 def test_same_label_overlap_across_channels_is_one_event():
@@ -41,6 +45,15 @@ def test_open_overlapping_episode_holds_release():
     asm.add([ep(0, 100, 200, "voluntary")])
     assert asm.release(300, [(1, 150)]) == []
     assert len(asm.release(300, [])) == 1
+
+
+def test_cramps_on_unrelated_channels_stay_separate_but_artifacts_group():
+    asm = assembler()
+    asm.add([ep(0, 100, 900, "cramp"), ep(2, 300, 1200, "cramp")])
+    assert len(asm.release(5000, [])) == 2
+    asm.add([ep(0, 100, 150, "artifact"), ep(2, 101, 149, "artifact")])
+    (ev,) = asm.release(5000, [])
+    assert ev.channels == ["ch1", "ch3"]
 
 
 def test_different_labels_stay_separate():
