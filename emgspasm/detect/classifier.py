@@ -13,6 +13,7 @@ estimator and numpy types, so loading a user-supplied file cannot run arbitrary 
 
 from __future__ import annotations
 
+import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "collections.")
 def make_estimator(random_state: int = 0) -> HistGradientBoostingClassifier:
     """The untrained estimator `emgspasm train` fits (deterministic for a given seed)."""
     return HistGradientBoostingClassifier(
-        max_iter=150,
+        max_iter=120,
         learning_rate=0.1,
-        max_leaf_nodes=31,
+        max_leaf_nodes=15,
         min_samples_leaf=10,
         l2_regularization=1.0,
         class_weight="balanced",
@@ -83,7 +84,8 @@ class EpisodeModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         sio.dump({"estimator": self.estimator, "feature_names": list(self.feature_names),
-                  "recipe": self.recipe}, path)
+                  "recipe": self.recipe}, path, compression=zipfile.ZIP_DEFLATED,
+                 compresslevel=9)
         return path
 
 
