@@ -39,7 +39,8 @@ def reference(session):
     return features(collect), events
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=12))
 def test_any_chunking_gives_identical_features_and_events(session, reference, sizes):
     ref_features, ref_events = reference

@@ -1,0 +1,49 @@
+"""The command line as a user runs it: simulate → analyze → evaluate, demo, a bad file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from emgspasm.cli import main
+from emgspasm.events import read_events
+
+
+def test_simulate_analyze_evaluate_round_trip(tmp_path, capsys):
+    rec = tmp_path / "rec" / "s1.bdf"
+    assert main(["simulate", "--out", str(rec), "--duration", "40", "--fs", "1000",
+                 "--channels", "2", "--seed", "5"]) == 0
+    truth = tmp_path / "rec" / "s1.truth.jsonl"
+    assert rec.exists() and truth.exists()
+    out = tmp_path / "out"
+    assert main(["analyze", str(rec), "--out", str(out)]) == 0
+    events = read_events(out / "s1.events.jsonl")
+    assert events, "a mixed session yields events"
+    assert all(e.decided_at_s is not None for e in events)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary[0]["ok"] and summary[0]["n_events"] == len(events)
+    assert main(["evaluate", "--truth", str(tmp_path / "rec"), "--pred", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "F1" in text and "s1.bdf" in text
+
+
+def test_a_corrupt_file_is_named_and_the_batch_continues(tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    assert main(["simulate", "--out", str(good), "--duration", "10", "--fs", "500",
+                 "--channels", "1", "--seed", "1"]) == 0
+    bad = tmp_path / "bad.bdf"
+    bad.write_bytes(b"0       not an EDF header at all" * 10)
+    out = tmp_path / "out"
+    assert main(["analyze", str(bad), str(good), "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "bad.bdf" in captured.err
+    assert (out / "good.events.jsonl").exists()
+    assert not (out / "bad.events.jsonl").exists()
+
+
+def test_demo_runs_end_to_end_as_a_console_script():
+    done = subprocess.run([sys.executable, "-m", "emgspasm.cli", "demo", "--duration", "30"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert "decided at" in done.stdout
+    assert "Against the simulator's truth" in done.stdout
