@@ -91,7 +91,7 @@ class Pipeline:
         self._noise = NoiseFloor(2 * n, period=self.geo.noise_hops,
                                  memory=self.geo.noise_memory,
                                  quantile=self.config.noise_quantile,
-                                 quiet_fraction=self.config.quiet_fraction)
+                                 history_quantile=self.config.noise_history_quantile)
         self._activity = ActivityDetector(n, self.geo, self.config.flat_fraction)
         self._segmenter = EpisodeSegmenter(n, burst_gap=self.geo.burst_gap_hops,
                                            episode_gap=self.geo.episode_gap_hops,
@@ -99,7 +99,8 @@ class Pipeline:
         self._assembler = EventAssembler(
             self.channels, self.geo.hop_s, self._merge_gap_hops,
             lambda label, duration: event_label(label, duration, self.config),
-            self._partner.get)
+            self._partner.get,
+            round(self.config.common_onset_s / self.geo.hop_s))
         self._hops = RowTable()
         self._windows = RowTable()
         self._pending = np.zeros((0, n))
@@ -171,8 +172,7 @@ class Pipeline:
             floor = self._noise.floor.copy()  # observe() below may update it
             flags = self._activity.step(hopf.level[sl], hopf.peak[sl], hopf.broad_level[sl],
                                         floor[:n_ch], floor[n_ch:])
-            self._noise.observe(np.concatenate([hopf.level[sl], hopf.broad_level[sl]], axis=1),
-                                np.concatenate([flags["active"], flags["active"]], axis=1))
+            self._noise.observe(np.concatenate([hopf.level[sl], hopf.broad_level[sl]], axis=1))
             self._hops.append(
                 floor=np.broadcast_to(floor[:n_ch], (k, n_ch)),
                 broad_floor=np.broadcast_to(floor[n_ch:], (k, n_ch)),

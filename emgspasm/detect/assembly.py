@@ -3,8 +3,9 @@
 Rules (SPEC.md leaves merging to us; these are the ones scored against):
 - episodes with the same label that overlap in time on *related* channels are one event on
   the union of their channels: the same agonist/antagonist pair (rigidity on both, a
-  contraction with its co-activation, a cramp with its crosstalk), or any channels for an
-  artifact (common-mode interference). Two cramps on different muscles stay two events;
+  contraction with its co-activation, a cramp with its crosstalk), or any channels whose
+  artifact began at the same moment (common-mode interference reaches all its channels at
+  once, within `common_onset_s`). Two cramps on different muscles stay two events;
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
 - labels whose definition sets a minimum duration are checked on the assembled event
@@ -62,9 +63,11 @@ class EventAssembler:
     def __init__(self, channels: Sequence[str], hop_s: float,
                  merge_gap_hops: Callable[[str], int],
                  final_label: Callable[[str, float], str | None] = lambda lab, _d: lab,
-                 pair_of: Callable[[int], int | None] = lambda _c: None) -> None:
+                 pair_of: Callable[[int], int | None] = lambda _c: None,
+                 common_onset_hops: int = 50) -> None:
         self.channels = list(channels)
         self.pair_of = pair_of
+        self.common_onset_hops = common_onset_hops
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
@@ -112,7 +115,9 @@ class EventAssembler:
                 overlap = b.start_hop <= a.end_hop
                 # Same label on related channels; or a satellite (crosstalk / co-activation
                 # dominated by its partner) joining whatever its partner is doing.
-                overlap = overlap and ((same and (paired or a.label == "artifact"))
+                common = a.label == "artifact" and b.start_hop - a.start_hop <= \
+                    self.common_onset_hops
+                overlap = overlap and ((same and (paired or common))
                                        or (paired and (a.satellite or b.satellite)))
                 near = same and b.channel == a.channel and b.start_hop - a.end_hop - 1 < gap
                 if overlap or near:
@@ -130,9 +135,16 @@ class EventAssembler:
         if current_hop <= end + gap:
             return False
         chans = {e.channel for e in group}
+        near = chans | {self.pair_of(c) for c in chans}
+        onsets = [e.start_hop for e in group]
         for ch, start in open_starts:
-            if start <= end or (ch in chans and start - end - 1 < gap):
-                return False  # still open: it may join this event once it is labelled
+            # Still open and able to join once labelled: overlapping on a related channel
+            # (any channel starting with it, for an artifact), or within the merge gap.
+            common = label == "artifact" and any(abs(start - o) <= self.common_onset_hops
+                                                 for o in onsets)
+            could_overlap = start <= end and (ch in near or common)
+            if could_overlap or (ch in chans and start - end - 1 < gap):
+                return False
         return True
 
     def _event(self, group: list[LabelledEpisode]) -> Event | None:

@@ -14,6 +14,7 @@ estimator and numpy types, so loading a user-supplied file cannot run arbitrary 
 from __future__ import annotations
 
 import zipfile
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,11 @@ def _fast_proba(estimator: Any, n_features: int):
         estimator.predict_proba
 
 
+@lru_cache(maxsize=8)
+def _load_cached(path: Path, mtime_ns: int) -> EpisodeModel:
+    return _load(path)
+
+
 def load_model(path: str | Path | None = None) -> EpisodeModel:
     """Load a model file (default: the one shipped with the package), trusting only
     scikit-learn / numpy types; anything else is refused with the offending type names."""
@@ -107,9 +113,15 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
         ref = resources.files("emgspasm.models").joinpath(DEFAULT_MODEL)
         with resources.as_file(ref) as p:
             return load_model(p)
-    path = Path(path)
+    path = Path(path).resolve()
     if not path.exists():
         raise FileNotFoundError(f"{path}: no model file (train one with `emgspasm train`)")
+    # Loading and auditing a model file takes ~0.5 s; a batch analysing many files loads it
+    # once per process (keyed by modification time, so a retrained file is picked up).
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+def _load(path: Path) -> EpisodeModel:
     untrusted = sio.get_untrusted_types(file=path)
     refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
     if refused:

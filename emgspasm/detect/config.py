@@ -46,17 +46,19 @@ class DetectorConfig:
     on surface electrodes, and every notch is one more filter section per sample."""
 
     noise_update_s: float = 1.0
-    """The noise floor is re-estimated once per this many seconds (and only from quiet ones)."""
+    """The noise floor is re-estimated once per this many seconds (a fixed grid: chunk-invariant)."""
 
     noise_quantile: float = 0.2
     """Quantile of the short RMS taken as that second's noise level: the quiet part of a second
     that may hold a few spikes."""
 
-    noise_memory_s: float = 60.0
-    """How many quiet seconds of history the floor is the median of."""
+    noise_memory_s: float = 180.0
+    """Seconds of per-second estimates the floor is taken from. Longer than all but the
+    longest cramps (typically 10 s – 3 min), short enough to follow a change of contact."""
 
-    quiet_fraction: float = 0.5
-    """A second counts as quiet (usable for the floor) when less than this share of it is active."""
+    noise_history_quantile: float = 0.1
+    """The floor is this percentile of the remembered per-second estimates: near the quietest,
+    but not fooled by one unusually quiet second (partial lead-off)."""
 
     false_alarms_per_hour: float = 30.0
     """Target rate at which pure Gaussian noise may cross a threshold; sets the multipliers."""
@@ -106,6 +108,10 @@ class DetectorConfig:
     twitch_max_s: float = 0.06
     """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): an episode whose
     core (`twitch_core_fraction`) spans longer than this cannot be a twitch."""
+
+    common_onset_s: float = 0.5
+    """Artifacts on unrelated channels are one (common-mode) event only if they began within
+    this of each other: interference reaches all its channels at once."""
 
     satellite_ratio: float = 3.0
     """An episode whose agonist/antagonist partner carries at least this many times its RMS
