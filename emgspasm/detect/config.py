@@ -46,7 +46,8 @@ class DetectorConfig:
     on surface electrodes, and every notch is one more filter section per sample."""
 
     noise_update_s: float = 1.0
-    """The noise floor is re-estimated once per this many seconds (a fixed grid: chunk-invariant)."""
+    """The noise floor is re-estimated once per this many seconds, on a fixed grid so that
+    any chunking of the stream sees the same estimates."""
 
     noise_quantile: float = 0.2
     """Quantile of the short RMS taken as that second's noise level: the quiet part of a second
