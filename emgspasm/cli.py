@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--realtime", action="store_true", help="pace the stream at real time")
     d.set_defaults(func=cmd_demo)
+
+    from emgspasm.cli_live import add_live_commands
+
+    add_live_commands(sub)
     return p
 
 

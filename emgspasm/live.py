@@ -94,6 +94,8 @@ class LiveRunner:
     duration_s : stop after this many seconds of wall-clock time (None: until the source ends
         or `stop()`).
     queue_blocks : bound of the pipeline queue.
+    lossless : make the queue wait instead of shedding (replays at full speed: the source can
+        slow down, a device cannot).
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class LiveRunner:
         mode: str | None = None,
         duration_s: float | None = None,
         queue_blocks: int = QUEUE_BLOCKS,
+        lossless: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
@@ -114,7 +117,7 @@ class LiveRunner:
         self.pipeline_factory = pipeline_factory
         self.mode = mode or "classify"
         self.duration_s = duration_s
-        self.queue = BlockQueue(queue_blocks)
+        self.queue = BlockQueue(queue_blocks, lossless=lossless)
         self.clock = clock
         self.latency = LatencyMeter()
         self.pipeline: Pipeline | None = None
@@ -146,6 +149,7 @@ class LiveRunner:
                     break
             if error is not None:
                 self.stop(f"error: {error}")
+                self.queue.close()
                 consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(producer, consumer, return_exceptions=True)
@@ -200,13 +204,15 @@ class LiveRunner:
         blocks = self.source.blocks()
         try:
             async for block in blocks:
+                if self.queue.closed:
+                    break
                 if not started:
                     for sink in self.sinks:
                         sink.start(block, getattr(self.source, "name", "source"))
                     started = True
                 for sink in self.sinks:
                     sink.block(block)
-                self.queue.put(block)
+                await self.queue.put(block)
         finally:
             self.queue.close()
             aclose = getattr(blocks, "aclose", None)

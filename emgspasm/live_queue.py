@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from firmware_bridge.transports.block import SampleBlock
 
 
+class QueueClosed(RuntimeError):
+    """A block was offered after the consumer went away."""
+
+
 @dataclass(slots=True)
 class QueuedBlock:
     """A block and the samples shed just before it (to be pushed as a gap)."""
@@ -25,12 +29,19 @@ class QueuedBlock:
 
 
 class BlockQueue:
-    """An asyncio queue of sample blocks, at most ``maxsize`` long, shedding the oldest."""
+    """An asyncio queue of sample blocks, at most ``maxsize`` long, shedding the oldest.
 
-    def __init__(self, maxsize: int = 512) -> None:
+    With ``lossless=True`` a full queue makes `put` wait instead (backpressure): right for a
+    replay at full speed, where the source can simply go slower, wrong for a device, which
+    cannot.
+    """
+
+    def __init__(self, maxsize: int = 512, *, lossless: bool = False) -> None:
         if maxsize < 1:
             raise ValueError(f"queue size must be >= 1, got {maxsize}")
         self.maxsize = maxsize
+        self.lossless = lossless
+        self._space = asyncio.Event()
         self.shed_blocks = 0
         self.shed_samples = 0
         self.high_water = 0
@@ -38,10 +49,18 @@ class BlockQueue:
         self._ready = asyncio.Event()
         self._closed = False
 
-    def put(self, block: SampleBlock) -> None:
+    async def put(self, block: SampleBlock) -> None:
+        """Enqueue; if full, shed the oldest block into the next one's gap (or, lossless,
+        wait for space)."""
+        while self.lossless and len(self._items) >= self.maxsize and not self._closed:
+            self._space.clear()
+            await self._space.wait()
+        self.put_nowait(block)
+
+    def put_nowait(self, block: SampleBlock) -> None:
         """Enqueue without waiting; if full, shed the oldest block into the next one's gap."""
         if self._closed:
-            raise RuntimeError("queue is closed")
+            raise QueueClosed("queue is closed")
         carry = 0
         if len(self._items) >= self.maxsize:
             old = self._items.popleft()
@@ -58,6 +77,7 @@ class BlockQueue:
         """No more blocks: `get` returns None once the queue is empty."""
         self._closed = True
         self._ready.set()
+        self._space.set()
 
     async def get(self) -> QueuedBlock | None:
         """The oldest block, waiting if needed; None after `close` once drained."""
@@ -66,7 +86,14 @@ class BlockQueue:
                 return None
             self._ready.clear()
             await self._ready.wait()
-        return self._items.popleft()
+        item = self._items.popleft()
+        self._space.set()
+        return item
+
+    @property
+    def closed(self) -> bool:
+        """True after `close`."""
+        return self._closed
 
     def __len__(self) -> int:
         return len(self._items)

@@ -127,7 +127,7 @@ class TerminalSink(Sink):
 
     def _status_line(self) -> str:
         window = np.concatenate(list(self._recent)) if self._recent else np.zeros((0, 1))
-        parts = [f"{name} {rms:6.1f}uV {verdict}" for name, (rms, verdict)
+        parts = [f"{name} {rms:.0f}uV {verdict}" for name, (rms, verdict)
                  in zip(self._channels, quality_verdict(window, self._fs), strict=False)]
         counts = ""
         if self._stats is not None:

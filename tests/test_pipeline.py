@@ -99,3 +99,17 @@ def test_bad_input_is_refused_with_a_clear_message():
         pipe.push(np.full((10, 2), np.nan))
     with pytest.raises(ValueError, match="pair"):
         Pipeline(1000.0, ["a", "b"], pairs=[(0, 5)], collect=True)
+
+
+def test_frequent_gaps_and_a_dead_partner_channel_do_not_crash():
+    rng = np.random.default_rng(4)
+    x = np.zeros((40_000, 2))
+    x[:, 0] = rng.standard_normal(40_000) * 3.0
+    x[20_000:26_000, 0] += rng.standard_normal(6000) * 80.0
+    pipe = Pipeline(1000.0, ["live", "dead"])
+    events = []
+    for i in range(0, 40_000, 400):
+        events += pipe.push(x[i:i + 400], gap_before=40 if i % 4000 == 0 and i else 0)
+    events += pipe.flush()
+    assert pipe.samples_missing == 9 * 40
+    assert all(e.channels for e in events)

@@ -131,7 +131,7 @@ def channel_stats(hops: RowTable, c: int, s: int, e: int, geo: DetectorGeometry,
         "log_broad_ratio": float(np.log10((broad_sq + 1e-12) / (mean_sq + 1e-12))),
         "spike_only_fraction": float(spike_only.mean()),
         "log_broad_level": float(np.log10(max(broad.mean(), 1e-6))),
-        "core_s": float(np.ptp(np.flatnonzero(peak >= 0.5 * peak.max())) + 1) * hop_s,
+        "core_s": _span(peak >= 0.5 * np.nanmax(peak)) * hop_s,
         "_level_uv": float(np.sqrt(mean_sq)),
     }
 
@@ -166,7 +166,7 @@ def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: Detect
         vals = windows.get(name, int(sel[0]), int(sel[-1]) + 1)[:, c] if sel.size else None
         row.append(float(vals.mean()) if vals is not None and vals.size else 0.0)
 
-    if partner is not None:
+    if partner is not None and _floor_known(hops, partner, s):
         other = channel_stats(hops, partner, s, e, geo, burst_gap)
         pk = 0.0
         if sel.size:
@@ -188,6 +188,17 @@ def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: Detect
     else:
         row += [0.0, 0.0]
     return np.asarray(row, dtype=np.float64)
+
+
+def _span(flags: np.ndarray) -> float:
+    """Hops from the first to the last True (0 when none)."""
+    idx = np.flatnonzero(flags)
+    return float(idx[-1] - idx[0] + 1) if idx.size else 0.0
+
+
+def _floor_known(hops: RowTable, c: int, s: int) -> bool:
+    floors = hops.get("floor", s, s + 1)
+    return bool(floors.size and np.isfinite(floors[0, c]) and floors[0, c] > 0)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:

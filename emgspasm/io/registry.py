@@ -22,11 +22,20 @@ from emgspasm.io.text_sniff import open_text
 ReaderFactory = Callable[..., RecordingReader]
 WriterFactory = Callable[..., RecordingWriter]
 
+
+def _open_capture(path: str | Path, **options: Any) -> RecordingReader:
+    """Raw device captures; imported on use so plain EDF/CSV work needs no firmware_bridge."""
+    from emgspasm.io.capture_reader import open_capture
+
+    return open_capture(path, **options)
+
+
 READERS: dict[str, ReaderFactory] = {
     ".edf": EdfReader,
     ".bdf": EdfReader,
     ".csv": CsvReader,
     ".txt": open_text,
+    ".emgcap": _open_capture,
 }
 """Lower-case extension -> reader factory ``(path, *, fs, units, channels, **options)``."""
 

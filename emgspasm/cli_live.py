@@ -1,0 +1,343 @@
+"""The live commands of the `emgspasm` CLI: ``stream``, ``replay``, ``emulate``, ``devices``.
+
+`add_live_commands(subparsers)` adds them to the main parser (DESIGN.md "Contracts"); this
+module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
+1 the session failed (port cannot be opened, decode error), 2 bad usage (unknown device, no
+port, a BLE device while the BLE transport is missing, --lsl without pylsl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+CAPTURE_SUFFIX = ".emgcap"
+
+
+def _option(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` with a JSON value where it parses (numbers, true/false), else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"bad option {text!r}; use KEY=VALUE, e.g. n_channels=2")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _speed(text: str) -> float | None:
+    if text.lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad speed {text!r}; use a number or 'max'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("speed must be > 0")
+    return value
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr,
+                        format="emgspasm: %(message)s")
+
+
+def _error(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+# ---- stream / replay -------------------------------------------------------------------
+
+def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source_id: str) -> list:
+    from emgspasm.live_sinks import EventsJsonlSink, RecordingSink
+    from emgspasm.live_terminal import TerminalSink
+
+    sinks: list = []
+    if args.lsl:
+        from emgspasm.live_lsl import LslSink
+
+        sinks.append(LslSink(source_id))
+    sinks += [RecordingSink(path) for path in records]
+    if args.events:
+        sinks.append(EventsJsonlSink(args.events))
+    sinks.append(TerminalSink(status=not args.quiet, stats=lambda: source.stats)
+                 if not args.quiet else _SummaryOnly())
+    return sinks
+
+
+class _SummaryOnly:
+    """With --quiet: print nothing but the final summary line."""
+
+    def start(self, first: Any, source: str) -> None: ...
+
+    def block(self, block: Any) -> None: ...
+
+    def events(self, events: Any) -> None: ...
+
+    def close(self, summary: Any) -> None:
+        if summary is not None:
+            print(summary.line(), flush=True)
+
+
+async def _run(runner: Any) -> Any:
+    """Run with Ctrl-C / SIGTERM asking for a clean stop; a second Ctrl-C aborts."""
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        runner.stop("Ctrl-C" if sig == signal.SIGINT else sig.name)
+        loop.remove_signal_handler(sig)  # a second one uses the default: abort
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, on_signal, sig)
+            installed.append(sig)
+    try:
+        return await runner.run()
+    finally:
+        for sig in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+def _check_lsl(args: argparse.Namespace) -> None:
+    if args.lsl:
+        from emgspasm.live_lsl import import_pylsl
+
+        import_pylsl()
+
+
+def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str) -> int:
+    from emgspasm.live import LiveRunner, make_pipeline_factory
+
+    factory, mode = make_pipeline_factory(args.model)
+    sinks = _sinks(args, records, source, source_id)
+    runner = LiveRunner(source, sinks, pipeline_factory=factory, mode=mode,
+                        duration_s=getattr(args, "duration", None),
+                        lossless=getattr(args, "speed", 1.0) is None)
+    try:
+        summary = asyncio.run(_run(runner))
+    except OSError as exc:  # LinkError: the port never opened
+        return _error(str(exc), 1)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))
+    return 0
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    """``emgspasm stream``: a device through the live pipeline."""
+    from emgspasm.live_lsl import LslUnavailable
+    from firmware_bridge.devices import TransportUnavailable, open_source
+
+    _setup_logging(args.quiet)
+    records = list(args.record or [])
+    captures = [r for r in records if Path(r).suffix.lower() == CAPTURE_SUFFIX]
+    if len(captures) > 1:
+        return _error("give at most one .emgcap capture to --record", 2)
+    try:
+        _check_lsl(args)
+        source = open_source(args.device, port=args.port, address=args.address,
+                             options=dict(args.opt or []),
+                             capture_path=captures[0] if captures else None)
+    except (KeyError, ValueError, TypeError, TransportUnavailable, LslUnavailable) as exc:
+        return _error(str(exc).strip("'\""), 2)
+    endpoint = args.port or args.address or "?"
+    source_id = f"emgspasm-{args.device}-{endpoint}"
+    return _session(args, source, [r for r in records if r not in captures], source_id)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """``emgspasm replay``: a capture or recording through the live path."""
+    from emgspasm.io.errors import RecordingError
+    from emgspasm.live_lsl import LslUnavailable
+    from emgspasm.live_sources import open_replay
+    from firmware_bridge.transports.capture import CaptureError
+
+    _setup_logging(args.quiet)
+    try:
+        _check_lsl(args)
+        source = open_replay(args.path, speed=args.speed)
+    except (CaptureError, RecordingError, LslUnavailable, ValueError) as exc:
+        return _error(str(exc), 2)
+    except FileNotFoundError as exc:
+        return _error(f"{args.path}: {exc.strerror}", 2)
+    source_id = f"emgspasm-replay-{Path(args.path).name}"
+    return _session(args, source, list(args.record or []), source_id)
+
+
+# ---- emulate ---------------------------------------------------------------------------
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    """``emgspasm emulate``: a virtual device on a pty until Ctrl-C (or --duration)."""
+    from emgspasm.live_emulate import emulator_uv
+    from firmware_bridge.devices import TransportUnavailable, get_device
+    from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
+
+    _setup_logging(args.quiet)
+    try:
+        spec = get_device(args.device).with_options(**dict(args.opt or []))
+        personality = device_personality(spec)
+        uv, what = emulator_uv(personality.fs, personality.n_channels, args.source,
+                               seed=args.seed, scenario=args.scenario)
+    except (KeyError, TransportUnavailable) as exc:
+        return _error(str(exc).strip("'\""), 2)
+    except (OSError, ValueError) as exc:
+        return _error(str(exc), 2)
+    link = args.link or os.path.join(tempfile.gettempdir(), f"emgspasm-{spec.name}-{os.getpid()}")
+    faults = FaultPlan(drop_rate=args.drop_rate, garbage_rate=args.garbage_rate,
+                       unplug_every_s=args.unplug_every, unplug_for_s=args.unplug_for,
+                       seed=args.seed)
+    signal_counts = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
+    device = PtyDevice(personality, signal_counts, faults=faults, link_path=link)
+    stop = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    device.start()
+    try:
+        print(f"{spec.name} emulator on {device.slave_path} (stable link: {device.port})")
+        print(f"  signal: {what}; {personality.n_channels} channels at {personality.fs:g} Hz")
+        print(f"  stream it: emgspasm stream --device {spec.name} --port {device.port}")
+        print("  Ctrl-C to stop.", flush=True)
+        t_end = None if args.duration is None else time.monotonic() + args.duration
+        while not stop and (t_end is None or time.monotonic() < t_end):
+            time.sleep(0.1)
+            if device.error is not None:
+                return _error(f"emulator failed: {device.error}", 1)
+    finally:
+        device.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    st = device.stats
+    print(f"emulator stopped: {st.samples_sent} samples sent in {st.units_sent} units, "
+          f"{st.units_dropped} units dropped, {st.garbage_bytes} garbage bytes, "
+          f"{st.unplugs} unplugs, {st.overflow_units} units lost to overflow", flush=True)
+    return 0
+
+
+# ---- devices ---------------------------------------------------------------------------
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """``emgspasm devices``: supported devices, serial ports seen, BLE status."""
+    from firmware_bridge.devices import DEVICES, describe
+
+    rows = [describe(spec) for spec in DEVICES.values()]
+    ports: list[dict[str, str]] = []
+    try:
+        from serial.tools import list_ports
+
+        ports = [{"port": p.device, "description": p.description, "hwid": p.hwid}
+                 for p in list_ports.comports()]
+        serial_note = "" if ports else "no serial ports found (ptys are never listed)"
+    except ImportError:
+        serial_note = "pyserial is not installed: pip install 'emgspasm[devices]'"
+    ble_note = "BLE scan unavailable: the BLE transport is not implemented yet"
+    if args.json:
+        print(json.dumps({"devices": rows, "serial_ports": ports, "serial_note": serial_note,
+                          "ble_note": ble_note}, indent=1))
+        return 0
+    print("Supported devices:")
+    print(f"  {'name':<9} {'link':<6} {'codec':<8} {'fs':>6}  {'uV/count':<14} description")
+    for r in rows:
+        fs = f"{r['fs']:g}" if r["fs"] else "device"
+        print(f"  {r['name']:<9} {r['transport']:<6} {r['codec']:<8} {fs:>6}  "
+              f"{r['uv_per_count'][:14]:<14} {r['description']}")
+    print("\nSerial ports:")
+    for p in ports:
+        print(f"  {p['port']:<20} {p['description']}  [{p['hwid']}]")
+    if serial_note:
+        print(f"  {serial_note}")
+    print(f"\nBLE devices in range:\n  {ble_note}")
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------
+
+def _common_session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record", action="append", metavar="PATH",
+                   help="record to PATH: .bdf (BDF+), .edf (EDF+), .csv, or .emgcap (raw "
+                        "capture, stream only); repeat for several")
+    p.add_argument("--events", metavar="PATH", help="write events as JSON lines here")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish events (and the signal) as LSL outlets (needs pylsl)")
+    p.add_argument("--model", help="classifier model file (default: the shipped model)")
+    p.add_argument("--quiet", action="store_true", help="print only the final summary line")
+    p.add_argument("--summary-json", metavar="PATH", help="also write the summary as JSON")
+
+
+def add_live_commands(subparsers: Any) -> None:
+    """Add ``stream``, ``replay``, ``emulate`` and ``devices`` to an argparse subparsers."""
+    s = subparsers.add_parser("stream", help="stream a device live: labels, events, recording")
+    s.add_argument("--device", required=True, help="device name (see `emgspasm devices`)")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--port", help="serial port, e.g. /dev/ttyUSB0, COM3, a pty or symlink")
+    where.add_argument("--address", help="BLE address (BLE devices)")
+    s.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    s.add_argument("--opt", action="append", type=_option, metavar="KEY=VALUE",
+                   help="codec option override, e.g. n_channels=2 or has_seq=false")
+    _common_session_options(s)
+    s.set_defaults(func=cmd_stream)
+
+    r = subparsers.add_parser("replay", help="play a capture (.emgcap) or recording through "
+                              "the live path")
+    r.add_argument("path", help="a .emgcap capture or any recording (.bdf/.edf/.csv/...)")
+    r.add_argument("--speed", type=_speed, default=1.0,
+                   help="playback speed: a factor (1 = real time) or 'max' (default 1)")
+    _common_session_options(r)
+    r.set_defaults(func=cmd_replay)
+
+    e = subparsers.add_parser("emulate", help="run a virtual device on a pty (prints its path)")
+    e.add_argument("--device", required=True, help="serial device to emulate: cyton, bitalino, "
+                   "emgf, ascii")
+    e.add_argument("--source", help="recording to stream (default: a simulated session)")
+    e.add_argument("--scenario", default="mixed", help="simulated scenario (default mixed)")
+    e.add_argument("--seed", type=int, default=0, help="simulation and fault seed")
+    e.add_argument("--link", help="stable symlink to the pty (default: a temp path); it "
+                   "survives unplug/replug")
+    e.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    e.add_argument("--drop-rate", type=float, default=0.0, help="probability of dropping a unit")
+    e.add_argument("--garbage-rate", type=float, default=0.0,
+                   help="probability of garbage bytes before a unit")
+    e.add_argument("--unplug-every", type=float, metavar="S", help="unplug every S s of signal")
+    e.add_argument("--unplug-for", type=float, default=1.0, metavar="S",
+                   help="unplug duration (default 1 s)")
+    e.add_argument("--opt", action="append", type=_option, metavar="KEY=VALUE",
+                   help="device codec option override (as for stream)")
+    e.add_argument("--quiet", action="store_true", help="less logging")
+    e.set_defaults(func=cmd_emulate)
+
+    d = subparsers.add_parser("devices", help="list supported devices and serial ports")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.set_defaults(func=cmd_devices)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser with only the live commands (standalone use and tests)."""
+    p = argparse.ArgumentParser(prog="emgspasm", description="emgspasm live commands")
+    add_live_commands(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for ``python -m emgspasm.cli_live``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The async source interface every transport and replay implements.
+
+Like bleak's one small API over many backends: a consumer writes ``async for block in source``
+and gets `SampleBlock`s, whether the source is a serial port, a BLE peripheral (later), a raw
+capture being replayed or a recording file. `stop()` asks the source to end cleanly (the
+iteration then finishes after the last decoded samples, nothing is dropped), and `stats` holds
+the counts the end-of-session summary reports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from firmware_bridge.transports.block import SampleBlock
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Running counts of one source, for the session summary ("nothing lost silently")."""
+
+    samples_received: int = 0
+    samples_lost: int = 0
+    """Sum of the gap estimates (the value the pipeline and recording used)."""
+    samples_lost_min: int = 0
+    samples_lost_max: int = 0
+    gaps: int = 0
+    """Blocks with a possible loss before them (bound maximum > 0)."""
+    reconnects: int = 0
+    outage_s: float = 0.0
+    """Total time between losing the link and getting it back."""
+    restarts: int = 0
+    """Device counter restarts (continuity unknown; the gap is bounded by host time)."""
+    bad_frames: int = 0
+    skipped_bytes: int = 0
+    bytes_received: int = 0
+    markers: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (for JSON summaries)."""
+        return asdict(self)
+
+
+class Source(ABC):
+    """An asynchronous stream of `SampleBlock`s.
+
+    Subclasses implement `blocks`; iteration ends at the end of the data, or after `stop()`.
+    """
+
+    name: str = "source"
+
+    @abstractmethod
+    def blocks(self) -> AsyncIterator[SampleBlock]:
+        """Yield `SampleBlock`s until the source ends or `stop()` is called."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Ask the source to finish: safe from any thread and from a signal handler."""
+
+    @property
+    @abstractmethod
+    def stats(self) -> SourceStats:
+        """A snapshot of the counts so far."""
+
+    def __aiter__(self) -> AsyncIterator[SampleBlock]:
+        return self.blocks()

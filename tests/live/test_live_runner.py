@@ -1,0 +1,169 @@
+"""The live runner end to end: emulator -> real serial source -> Pipeline -> sinks.
+
+One emulated EMGF session with an injected drop and an unplug is streamed once (module
+fixture); the tests then check what came out of it: events, a BDF+ and a CSV recording with the
+gaps annotated, the raw capture, the summary, and that replaying the capture (and analysing it
+as a recording) gives exactly the live session's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_support import LABELS, dummy_model
+
+import emgspasm.io as eio
+from emgspasm.analyze import analyze
+from emgspasm.live import LiveRunner, make_pipeline_factory
+from emgspasm.live_emulate import emulator_uv
+from emgspasm.live_sinks import EventsJsonlSink, RecordingSink
+from emgspasm.live_sources import RecordingSource, open_replay
+from emgspasm.live_summary import LiveSummary
+from emgspasm.recording import Recording
+from firmware_bridge.devices import get_device, open_source
+from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
+from firmware_bridge.transports import Backoff
+
+SECONDS = 6.0
+DROP_AT, UNPLUG_AT = 1500, 3500
+
+
+@dataclass
+class Live:
+    summary: LiveSummary
+    events: list
+    dir: Path
+    runner: LiveRunner
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory) -> Live:
+    out = tmp_path_factory.mktemp("live")
+    spec = get_device("emgf")
+    personality = device_personality(spec)
+    uv, _ = emulator_uv(personality.fs, personality.n_channels, seed=3, duration_s=SECONDS)
+    signal = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels, loop=False)
+    faults = FaultPlan(drops=[(DROP_AT, 3)], unplugs=[(UNPLUG_AT, 0.3)])
+    emu = PtyDevice(personality, signal, faults=faults, link_path=out / "port")
+    emu.start()
+    source = open_source(spec, port=emu.port, capture_path=out / "s.emgcap",
+                         backoff=Backoff(initial_s=0.02, max_s=0.1))
+    factory, mode = make_pipeline_factory(dummy_model())
+    sinks = [RecordingSink(out / "s.bdf"), RecordingSink(out / "s.csv"),
+             EventsJsonlSink(out / "s.events.jsonl")]
+    runner = LiveRunner(source, sinks, pipeline_factory=factory, mode=mode, duration_s=30)
+
+    async def main() -> LiveSummary:
+        async def stop_when_sent() -> None:
+            while not emu.exhausted:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            runner.stop("test")
+
+        stopper = asyncio.create_task(stop_when_sent())
+        summary = await runner.run()
+        await stopper
+        return summary
+
+    try:
+        summary = asyncio.run(main())
+    finally:
+        emu.close()
+    return Live(summary, runner.events, out, runner)
+
+
+def test_events_come_out_of_the_live_pipeline(live: Live) -> None:
+    s = live.summary
+    assert s.events == len(live.events) > 0
+    assert {e.label for e in live.events} <= set(LABELS)
+    lines = (live.dir / "s.events.jsonl").read_text().splitlines()
+    assert [json.loads(x) for x in lines] == [e.to_dict() for e in live.events]
+    assert s.latency_median_ms is not None and s.latency_p99_ms >= s.latency_median_ms >= 0
+
+
+def test_summary_reports_the_drop_and_the_reconnect(live: Live) -> None:
+    s = live.summary
+    assert s.reconnects == 1 and s.gaps == 2 and s.shed_blocks == 0
+    assert s.samples_lost >= 30 + round(0.25 * 1000)  # 3 frames of 10, and the outage
+    assert s.samples_lost == s.samples_lost_min == s.samples_lost_max  # EMGF: exact
+    assert s.samples_received + s.samples_lost >= SECONDS * 1000 - 10
+    line = s.line()
+    assert f"{s.samples_received} samples received" in line and "1 reconnects" in line
+    assert s.ended_by == "test"
+
+
+@pytest.mark.parametrize("name", ["s.bdf", "s.csv"])
+def test_recordings_hold_every_sample_with_the_gaps(live: Live, name: str) -> None:
+    rec = eio.read(live.dir / name)
+    s = live.summary
+    assert rec.n_samples == s.samples_received
+    assert rec.channels == ["ch1", "ch2", "ch3", "ch4"] and rec.fs == 1000.0
+    assert sum(n for _, n in rec.gaps) == s.samples_lost and len(rec.gaps) == 2
+    assert rec.gaps[0] == (DROP_AT, 30)
+    if name.endswith(".bdf"):
+        assert any(a.text == "reconnect" for a in rec.annotations)
+
+
+def test_the_capture_replays_to_the_live_events(live: Live) -> None:
+    factory, mode = make_pipeline_factory(dummy_model())
+    runner = LiveRunner(open_replay(live.dir / "s.emgcap", speed=None), [],
+                        pipeline_factory=factory, mode=mode, lossless=True)
+    summary = asyncio.run(runner.run())
+    assert [e.to_dict() for e in runner.events] == [e.to_dict() for e in live.events]
+    assert summary.samples_received == live.summary.samples_received
+    assert summary.reconnects == 1
+
+
+def test_the_capture_analyses_like_the_live_session(live: Live) -> None:
+    rec = eio.read(live.dir / "s.emgcap")
+    bdf = eio.read(live.dir / "s.bdf")
+    assert rec.gaps == bdf.gaps
+    np.testing.assert_allclose(rec.samples, bdf.samples, atol=0.01)  # BDF: 24-bit steps
+    events = analyze(live.dir / "s.emgcap", model=dummy_model())
+    key = [(e.start_s, e.end_s, e.label, tuple(e.channels)) for e in live.events]
+    assert sorted(key) == sorted((e.start_s, e.end_s, e.label, tuple(e.channels))
+                                 for e in events)
+
+
+def test_a_recording_replays_through_the_live_path_like_analyze(tmp_path) -> None:
+    from emgspasm.simulate import simulate
+
+    sim = simulate(duration_s=8.0, fs=500.0, n_channels=2, seed=5, scenario="mixed")
+    rec = Recording(sim.recording.samples, 500.0, sim.recording.channels, gaps=[(1234, 40)])
+    path = eio.write(tmp_path / "r.bdf", rec)
+    factory, mode = make_pipeline_factory(dummy_model())
+    source = RecordingSource(path, speed=None)
+    runner = LiveRunner(source, [], pipeline_factory=factory, mode=mode, lossless=True)
+    summary = asyncio.run(runner.run())
+    assert summary.samples_lost == 40 and summary.gaps == 1
+    assert summary.samples_received == rec.n_samples
+    batch = analyze(path, model=dummy_model())
+    assert sorted(e.to_dict()["start_s"] for e in runner.events) == sorted(
+        e.to_dict()["start_s"] for e in batch)
+
+
+def test_without_a_model_file_the_session_still_records(monkeypatch) -> None:
+    import emgspasm.live as live_module
+
+    def missing(path=None):
+        raise FileNotFoundError("no model")
+
+    monkeypatch.setattr(live_module, "load_model", missing)
+    factory, mode = live_module.make_pipeline_factory()
+    assert mode == "detect-only"
+    assert factory(1000.0, ["a", "b"]).collect
+
+
+def test_stop_from_another_thread_ends_a_paced_replay(tmp_path) -> None:
+    rec = Recording(np.zeros((5000, 1)), 1000.0, ["x"])
+    path = eio.write(tmp_path / "z.csv", rec)
+    factory, mode = make_pipeline_factory(dummy_model())
+    runner = LiveRunner(RecordingSource(path, speed=1.0), [], pipeline_factory=factory,
+                        mode=mode, duration_s=0.3)
+    summary = asyncio.run(runner.run())
+    assert summary.ended_by == "duration" and summary.samples_received < 5000
