@@ -26,7 +26,6 @@ SPECTRAL_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "
 class HopFrame:
     """Per-hop envelopes for a run of whole hops (rows) × channels."""
 
-    mean_square: np.ndarray  # band-passed signal power in the hop
     peak: np.ndarray  # largest |band-passed sample| in the hop
     level: np.ndarray  # trailing RMS over `level_hops` hops (band-passed)
     broad_level: np.ndarray  # trailing RMS over `level_hops` hops of the wide-band signal
@@ -94,7 +93,7 @@ class FrontEnd:
         broad_level, self._msb_carry = self._trailing_rms(msb, self._msb_carry)
         features = self._window_features({"emg": emg, "broad": broad, "raw": x}, n_hops)
         self._hops_done += n_hops
-        return HopFrame(ms, peak, level, broad_level), features
+        return HopFrame(peak, level, broad_level), features
 
     def _trailing_rms(self, ms: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         joined = np.concatenate([carry, ms])

@@ -28,7 +28,7 @@ from emgspasm.io.textblocks import (
     iter_line_blocks,
     split_lines,
 )
-from emgspasm.io.units import uv_per_unit
+from emgspasm.io.units import require_uv_per_unit
 from emgspasm.recording import Annotation
 
 BITALINO_VCC_V = 3.3
@@ -149,10 +149,7 @@ class BioSPPyTextReader(RecordingReader):
         resolution_bits: int | None,
     ) -> tuple[float, float]:
         if units is not None:
-            scale = uv_per_unit(units)
-            if scale is None:
-                raise RecordingError(f"{where(self.path)}: unknown units {units!r}")
-            return 0.0, scale
+            return 0.0, require_uv_per_unit(units, self.path)
         bits = resolution_bits
         if bits is None:
             try:

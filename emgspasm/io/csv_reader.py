@@ -28,7 +28,7 @@ from emgspasm.io.textblocks import (
     split_lines,
 )
 from emgspasm.io.timegrid import Placement, TimeGrid, infer_fs
-from emgspasm.io.units import uv_per_unit
+from emgspasm.io.units import require_uv_per_unit
 
 TIME_COLUMN = "time_s"
 DEFAULT_UNITS = "uV"
@@ -53,10 +53,7 @@ class CsvReader(RecordingReader):
     ) -> None:
         self.path = Path(path)
         unit = units or DEFAULT_UNITS
-        scale = uv_per_unit(unit)
-        if scale is None:
-            raise RecordingError(f"{where(self.path)}: unknown units {unit!r}; use uV, mV or V")
-        self._scale = scale
+        self._scale = require_uv_per_unit(unit, self.path)
         with self.path.open("rb") as fh:
             head = fh.read(_HEAD_BYTES)
             whole = not fh.read(1)

@@ -7,6 +7,10 @@ free text written by many programs, hence the tolerant spelling (``uV``, ``µV``
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from emgspasm.io.errors import RecordingError, where
+
 _UV_PER_UNIT: dict[str, float] = {
     "nv": 1e-3,
     "uv": 1.0,
@@ -26,3 +30,13 @@ def uv_per_unit(unit: str) -> float | None:
     megavolts.
     """
     return _UV_PER_UNIT.get(unit.strip().casefold())
+
+
+def require_uv_per_unit(unit: str, path: str | Path) -> float:
+    """Like `uv_per_unit`, but a unit we do not know is an error naming the file."""
+    scale = uv_per_unit(unit)
+    if scale is None:
+        raise RecordingError(
+            f"{where(Path(path))}: unknown units {unit!r}; use one of {', '.join(SUPPORTED_UNITS)}"
+        )
+    return scale
