@@ -163,24 +163,16 @@ class Pipeline:
         n_hops = hopf.level.shape[0]
         if featf.hop_index.size:
             self._windows.append(hop=featf.hop_index + self._front_base, **featf.values)
-        i = 0
         n_ch = len(self.channels)
-        closed: list[Episode] = []
-        while i < n_hops:
-            k = min(self._noise.hops_to_update, n_hops - i)
-            sl = slice(i, i + k)
-            floor = self._noise.floor.copy()  # observe() below may update it
-            flags = self._activity.step(hopf.level[sl], hopf.peak[sl], hopf.broad_level[sl],
-                                        floor[:n_ch], floor[n_ch:])
-            self._noise.observe(np.concatenate([hopf.level[sl], hopf.broad_level[sl]], axis=1))
-            self._hops.append(
-                floor=np.broadcast_to(floor[:n_ch], (k, n_ch)),
-                broad_floor=np.broadcast_to(floor[n_ch:], (k, n_ch)),
-                level=hopf.level[sl], broad_level=hopf.broad_level[sl], peak=hopf.peak[sl],
-                active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
-            )
-            closed += self._segmenter.step(flags["active"], first + i)
-            i += k
+        floors = self._noise.observe(np.concatenate([hopf.level, hopf.broad_level], axis=1))
+        floor, broad_floor = floors[:, :n_ch], floors[:, n_ch:]
+        flags = self._activity.step(hopf.level, hopf.peak, hopf.broad_level, floor, broad_floor)
+        self._hops.append(
+            floor=floor, broad_floor=broad_floor,
+            level=hopf.level, broad_level=hopf.broad_level, peak=hopf.peak,
+            active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
+        )
+        closed = self._segmenter.step(flags["active"], first)
         self._classify(closed)
         self._next_hop = first + n_hops
         events = self._assembler.release(self._next_hop - 1, self._segmenter.open_starts())

@@ -49,7 +49,9 @@ class ActivityDetector:
 
     def step(self, level: np.ndarray, peak: np.ndarray, broad_level: np.ndarray,
              floor: np.ndarray, broad_floor: np.ndarray) -> dict[str, np.ndarray]:
-        """Flags for a run of hops sharing one floor (channels whose floor is unknown: none)."""
+        """Flags for a run of hops; `floor`/`broad_floor` per channel or per hop × channel.
+
+        Hops whose floor is not known yet (the first update period) are never active."""
         g = self.geo
         known = np.isfinite(floor) & np.isfinite(broad_floor)
         f = np.where(known, floor, np.inf)

@@ -119,7 +119,9 @@ class EventAssembler:
                     self.common_onset_hops
                 overlap = overlap and ((same and (paired or common))
                                        or (paired and (a.satellite or b.satellite)))
-                near = same and b.channel == a.channel and b.start_hop - a.end_hop - 1 < gap
+                # Satellites never bridge a merge gap: their label is their partner's business.
+                near = same and b.channel == a.channel and not (a.satellite or b.satellite) \
+                    and b.start_hop - a.end_hop - 1 < gap
                 if overlap or near:
                     parent[find(j)] = find(i)
         groups: dict[int, list[LabelledEpisode]] = {}
@@ -130,7 +132,7 @@ class EventAssembler:
     def _complete(self, group: list[LabelledEpisode], current_hop: int,
                   open_starts: Sequence[tuple[int, int]]) -> bool:
         label = group_label(group)
-        gap = self.merge_gap_hops(label)
+        gap = self._wait_hops(group)
         end = max(e.end_hop for e in group)
         if current_hop <= end + gap:
             return False
@@ -147,10 +149,21 @@ class EventAssembler:
                 return False
         return True
 
+    def _wait_hops(self, group: list[LabelledEpisode]) -> int:
+        """Hops after the group's end during which a later episode could still join it.
+
+        Any non-satellite member may bridge its own label's merge gap (a group can hold a
+        cramp and, through a shared satellite, a voluntary burst), so the wait is the longest
+        of those gaps, not just the group label's: waiting less would release an event that a
+        later episode then joins in another chunking of the same signal.
+        """
+        voters = [e for e in group if not e.satellite] or group
+        return max(self.merge_gap_hops(e.label) for e in voters)
+
     def _event(self, group: list[LabelledEpisode]) -> Event | None:
         label = group_label(group)
         end = max(e.end_hop for e in group)
-        decided = max(max(e.decided_hop for e in group), end + self.merge_gap_hops(label))
+        decided = max(max(e.decided_hop for e in group), end + self._wait_hops(group))
         weights = np.array([e.offset_hop - e.onset_hop + 1 for e in group], dtype=float)
         conf = float(np.average([e.confidence for e in group], weights=weights))
         chans = sorted({e.channel for e in group})

@@ -72,23 +72,12 @@ BANDS_HZ: dict[str, tuple[float, float]] = {
     "bp_150_plus": (150.0, np.inf),
 }
 
+_AMPLITUDE_AND_SPECTRUM = ("mav", "rms", "wl", "zc", "ssc", "wamp", "var", "skewness",
+                           "kurtosis", "mean_freq", "median_freq")
+_ENVELOPE = ("env_cv", "tkeo_mean")
+
 #: Keys of :func:`window_features`, in a stable order (for stacking into a model's input).
-FEATURE_NAMES: tuple[str, ...] = (
-    "mav",
-    "rms",
-    "wl",
-    "zc",
-    "ssc",
-    "wamp",
-    "var",
-    "skewness",
-    "kurtosis",
-    "mean_freq",
-    "median_freq",
-    *BANDS_HZ,
-    "env_cv",
-    "tkeo_mean",
-)
+FEATURE_NAMES: tuple[str, ...] = (*_AMPLITUDE_AND_SPECTRUM, *BANDS_HZ, *_ENVELOPE)
 
 #: Keys of :func:`cross_channel_features`.
 CROSS_CHANNEL_NAMES: tuple[str, ...] = ("coactivation", "pair_corr", "localisation", "common_mode")
@@ -226,22 +215,26 @@ def window_features(
     _, dev, m2, m3, m4, flat = _central_moments(rows)
     if want & {"mav", "rms", "zc", "ssc", "wamp", "wl"}:
         rms = np.sqrt((rows * rows).sum(axis=-1) / n)
+        out["rms"] = rms
+        if "mav" in want:
+            out["mav"] = np.abs(rows).sum(axis=-1) / n
+    if want & {"zc", "ssc", "wamp", "wl"}:
         thr = _thresholds(thresholds, rms)
         d = np.diff(rows, axis=-1)
         abs_d = np.abs(d)
-        a, b = rows[..., :-1], rows[..., 1:]
-        crossing = (a >= 0) != (b >= 0)  # 0 counts as positive: see ``zc`` above
-        d_before, d_after = d[..., :-1], d[..., 1:]  # x[n]-x[n-1] and x[n+1]-x[n], n = 1..N-2
-        extremum = ((d_before > 0) & (d_after < 0)) | ((d_before < 0) & (d_after > 0))
-        steep = (abs_d[..., :-1] >= thr) | (abs_d[..., 1:] >= thr)
-        out.update({
-            "mav": np.abs(rows).sum(axis=-1) / n,
-            "rms": rms,
-            "wl": abs_d.sum(axis=-1),
-            "zc": np.count_nonzero(crossing & (abs_d >= thr), axis=-1).astype(np.float64),
-            "ssc": np.count_nonzero(extremum & steep, axis=-1).astype(np.float64),
-            "wamp": np.count_nonzero((abs_d >= thr) & (abs_d > 0), axis=-1).astype(np.float64),
-        })
+        steep_d = abs_d >= thr
+        if "wl" in want:
+            out["wl"] = abs_d.sum(axis=-1)
+        if "zc" in want:
+            crossing = (rows[..., :-1] >= 0) != (rows[..., 1:] >= 0)  # 0 counts as positive
+            out["zc"] = np.count_nonzero(crossing & steep_d, axis=-1).astype(np.float64)
+        if "ssc" in want:
+            d_before, d_after = d[..., :-1], d[..., 1:]  # x[n]-x[n-1], x[n+1]-x[n], n=1..N-2
+            extremum = ((d_before > 0) & (d_after < 0)) | ((d_before < 0) & (d_after > 0))
+            steep = steep_d[..., :-1] | steep_d[..., 1:]
+            out["ssc"] = np.count_nonzero(extremum & steep, axis=-1).astype(np.float64)
+        if "wamp" in want:
+            out["wamp"] = np.count_nonzero(steep_d & (abs_d > 0), axis=-1).astype(np.float64)
     out.update({
         "var": np.where(flat, 0.0, (dev * dev).sum(axis=-1) / (n - 1)),
         "skewness": _ratio(m3, m2**1.5, ~flat),
@@ -259,7 +252,8 @@ def window_features(
         out["env_cv"] = _envelope_cv(rows, fs=fs)
     if "tkeo_mean" in want:
         out["tkeo_mean"] = teager_kaiser(rows, axis=-1)[..., 1:-1].sum(axis=-1) / (n - 2)
-    return {k: v for k, v in out.items() if k in want or names is None}
+    order = (*_AMPLITUDE_AND_SPECTRUM, *bands, *_ENVELOPE)
+    return {k: out[k] for k in order if k in out and (k in want or names is None)}
 
 
 def _envelope_cv(rows: np.ndarray, *, fs: float) -> np.ndarray:
@@ -311,12 +305,12 @@ def cross_channel_features(
       other channel.  Movement and mains artifacts appear identically on all channels and score
       near 1; independent muscle activity scores low.  0 with a single channel.
 
-    The full correlation matrix is built with a short loop over channels (not windows or
-    samples), each step an elementwise product reduced along the contiguous time axis, so the
-    result is batch-invariant and memory stays ``O(n_windows x n_channels x window_len)``.
+    The correlation matrices come from one stacked matrix product: numpy multiplies each
+    window's (channels x samples) block on its own, with the same shapes whatever the batch,
+    so the result is batch-invariant and memory stays ``O(n_windows x n_channels x window_len)``.
     """
     rows = _rows(windows)
-    n_windows, n_channels, n = rows.shape
+    _, n_channels, n = rows.shape
     idx = np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
     if idx.size and (idx.min() < 0 or idx.max() >= n_channels):
         raise ValueError(f"pair indices must lie in [0, {n_channels}), got {pairs!r}")
@@ -326,9 +320,7 @@ def cross_channel_features(
     _, dev, _, _, _, flat = _central_moments(rows)
     rms = np.sqrt((rows * rows).sum(axis=-1) / n)
 
-    cov = np.empty((n_windows, n_channels, n_channels))
-    for i in range(n_channels):  # a handful of channels; each step is vectorised over windows
-        cov[:, i, :] = (dev[:, i : i + 1, :] * dev).sum(axis=-1)
+    cov = np.matmul(dev, dev.transpose(0, 2, 1))
     var = np.where(flat, 0.0, np.diagonal(cov, axis1=1, axis2=2))
     den = np.sqrt(var[:, :, None] * var[:, None, :])
     corr = np.clip(_ratio(cov, den, den > 0), -1.0, 1.0)

@@ -8,9 +8,11 @@ values do not depend on the batch it was computed in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
-from emgspasm.dsp.spectrum import band_fractions, window_periodogram
+from emgspasm.dsp.spectrum import band_fractions, band_share, window_periodogram
 
 LOW_EDGE_HZ = 20.0
 """Energy below the sEMG band edge [De Luca 2010] is motion, baseline wander or ECG P/T waves."""
@@ -40,7 +42,8 @@ def mains_bands(fs: float, mains_hz: tuple[float, ...],
 
 
 def quality_features(
-    windows: np.ndarray, *, fs: float, mains_hz: tuple[float, ...] = (50.0, 60.0)
+    windows: np.ndarray, *, fs: float, mains_hz: tuple[float, ...] = (50.0, 60.0),
+    names: Collection[str] = QUALITY_NAMES,
 ) -> dict[str, np.ndarray]:
     """Per-window quality features for windows shaped (n_windows, window_len, n_channels).
 
@@ -49,22 +52,26 @@ def quality_features(
       (widened to ±1.5 frequency bins for short windows).
     - `flat_fraction`: share of successive samples that are exactly equal (lead-off, a rail).
     - `clip_fraction`: share of samples sitting at the window's extreme |value| (a rail).
-    All outputs have shape (n_windows, n_channels).
+    Only `names` are computed (a streaming caller pays for what it uses); all outputs have
+    shape (n_windows, n_channels).
     """
+    unknown = set(names) - set(QUALITY_NAMES)
+    if unknown:
+        raise ValueError(f"unknown quality feature(s) {sorted(unknown)}")
     rows = np.ascontiguousarray(np.asarray(windows, dtype=np.float64).transpose(0, 2, 1))
-    freqs, power = window_periodogram(rows, fs=fs)
-    low = band_fractions(freqs, power, {"low": (freqs[1] if freqs.size > 1 else 0.0,
-                                                LOW_EDGE_HZ)})["low"]
-    # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
-    half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / rows.shape[-1])
-    bands = band_fractions(freqs, power, mains_bands(fs, mains_hz, half_width))
-    mains = np.zeros(rows.shape[:2])
-    for share in bands.values():  # a handful of lines
-        mains = mains + share
     n = rows.shape[-1]
-    flat = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
-    centred = np.abs(rows - rows.sum(axis=-1, keepdims=True) / n)
-    peak = centred.max(axis=-1, keepdims=True)
-    clip = (centred >= peak * (1.0 - 1e-9)).sum(axis=-1) / n
-    return {"lf_fraction": low, "mains_fraction": mains, "flat_fraction": flat,
-            "clip_fraction": clip}
+    out: dict[str, np.ndarray] = {}
+    if {"lf_fraction", "mains_fraction"} & set(names):
+        freqs, power = window_periodogram(rows, fs=fs)
+        lowest = freqs[1] if freqs.size > 1 else 0.0
+        out["lf_fraction"] = band_fractions(freqs, power, {"low": (lowest, LOW_EDGE_HZ)})["low"]
+        # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
+        half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / n)
+        out["mains_fraction"] = band_share(freqs, power, mains_bands(fs, mains_hz, half_width))
+    if "flat_fraction" in names:
+        out["flat_fraction"] = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
+    if "clip_fraction" in names:
+        centred = np.abs(rows - rows.sum(axis=-1, keepdims=True) / n)
+        peak = centred.max(axis=-1, keepdims=True)
+        out["clip_fraction"] = (centred >= peak * (1.0 - 1e-9)).sum(axis=-1) / n
+    return {k: out[k] for k in QUALITY_NAMES if k in names}

@@ -22,6 +22,7 @@ from scipy.signal import windows as sig_windows
 
 __all__ = [
     "band_fractions",
+    "band_share",
     "mean_frequency",
     "median_frequency",
     "window_periodogram",
@@ -104,14 +105,34 @@ def band_fractions(
     spectrum to measure, and keeping the key gives every sampling rate the same feature layout.
     Rows with no power report 0 in every band.
 
-    ``freqs`` must be ascending (as from :func:`window_periodogram`): each band is taken as a
-    *slice* of bins.  A boolean mask would return the selected bins in a non-row-contiguous
-    layout, and numpy would then sum them in an order that depends on the batch size.
+    ``freqs`` must be ascending (as from :func:`window_periodogram`): each band is a run of
+    bins, summed as the difference of one row-wise cumulative sum at its edges, so any number
+    of bands (a mains comb has dozens) costs one pass over the spectrum, and each row is
+    computed the same way whatever the batch (a boolean-mask gather would not be).
     """
-    total = power.sum(axis=-1)
-    out: dict[str, np.ndarray] = {}
-    for name, (low, high) in bands.items():  # a handful of bands
-        start, stop = np.searchsorted(freqs, [low, high], side="left")
-        band_power = power[..., start:stop].sum(axis=-1)
-        out[name] = np.divide(band_power, total, out=np.zeros_like(total), where=total > 0)
-    return out
+    band_power, total = _band_powers(freqs, power, list(bands.values()))
+    shares = _share(band_power, total[..., None])
+    return {k: shares[..., i] for i, k in enumerate(bands)}
+
+
+def band_share(freqs: np.ndarray, power: np.ndarray,
+               bands: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """Share of each row's power in the union of (non-overlapping) `bands`, e.g. a mains comb."""
+    band_power, total = _band_powers(freqs, power, list(bands.values()))
+    return _share(np.ascontiguousarray(band_power).sum(axis=-1), total)
+
+
+def _band_powers(freqs: np.ndarray, power: np.ndarray,
+                 edges_hz: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Power in each ``[low, high)`` band (last axis) and each row's total power."""
+    cum = np.zeros((*power.shape[:-1], power.shape[-1] + 1))
+    np.cumsum(power, axis=-1, out=cum[..., 1:])
+    edges = np.searchsorted(freqs, np.asarray(edges_hz, dtype=np.float64).reshape(-1, 2),
+                            side="left")
+    return cum[..., edges[:, 1]] - cum[..., edges[:, 0]], cum[..., -1]
+
+
+def _share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """part / total, 0 where a row has no power."""
+    return np.divide(part, total, out=np.zeros(np.broadcast(part, total).shape),
+                     where=total > 0)

@@ -3,10 +3,11 @@ from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 GAPS = {"artifact": 160, "cramp": 100}
 
 
-def ep(ch, a, b, label, decided=None):
+def ep(ch, a, b, label, decided=None, satellite=False):
     return LabelledEpisode(channel=ch, start_hop=a, end_hop=b, onset_hop=a, offset_hop=b,
                            label=label, confidence=0.9,
-                           decided_hop=decided if decided is not None else b + 22)
+                           decided_hop=decided if decided is not None else b + 22,
+                           satellite=satellite)
 
 
 PAIRS = {0: 1, 1: 0}
@@ -61,3 +62,39 @@ def test_different_labels_stay_separate():
     asm.add([ep(0, 100, 200, "voluntary"), ep(2, 150, 180, "twitch")])
     labels = sorted(e.label for e in asm.release(1000, []))
     assert labels == ["twitch", "voluntary"]
+
+
+def _as_tuples(events):
+    return [(e.start_s, e.end_s, e.label, e.channels, e.decided_at_s) for e in events]
+
+
+def test_release_timing_never_changes_the_grouping():
+    """Twitches on ch1 with crosstalk on ch2 that the classifier called cramp (satellites):
+    the satellites' cramp merge gap must not bridge two twitch events, whether the second
+    arrives before or after the first was released (a real chunk-invariance failure)."""
+    first = [ep(0, 100, 105, "twitch"), ep(1, 100, 104, "cramp", satellite=True)]
+    second = [ep(0, 140, 146, "twitch"), ep(1, 141, 145, "cramp", satellite=True)]
+    together = assembler()
+    together.add(first + second)
+    at_once = together.release(10_000, [])
+
+    apart = assembler()
+    apart.add(first)
+    early = apart.release(139, [(0, 138), (1, 139)])
+    apart.add(second)
+    late = apart.release(10_000, [])
+    assert _as_tuples(early + late) == _as_tuples(at_once)
+    assert len(at_once) == 2
+
+
+def test_wait_covers_every_member_label_not_only_the_group_label():
+    """A group labelled voluntary that also holds a cramp (joined through a satellite on the
+    partner channel) must wait for the cramp's merge gap: a cramp piece arriving within it
+    joins the group."""
+    asm = assembler()
+    asm.add([ep(0, 100, 290, "voluntary"), ep(0, 300, 400, "cramp"),
+             ep(1, 100, 400, "voluntary", satellite=True)])
+    assert asm.release(402, [(0, 450)]) == []
+    asm.add([ep(0, 450, 470, "cramp")])
+    (ev,) = asm.release(10_000, [])
+    assert (ev.start_s, ev.end_s) == (1.0, 4.71)
