@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from emgspasm.events import Event
 from emgspasm.pipeline import Pipeline
@@ -34,11 +37,26 @@ class AnalyzeOptions:
     reader_kwargs: dict = field(default_factory=dict)
 
 
-def analyze(source: str | Path | Recording, options: AnalyzeOptions | None = None,
-            **kwargs) -> list[Event]:
+class ChunkObserver(Protocol):
+    """Something that sees the raw samples as they stream past (a progress bar, the signal
+    summary a report needs): the one pass over the file serves them all."""
+
+    def begin(self, fs: float, channels: Sequence[str]) -> None:
+        """Called once, before any samples: the recording's rate and channel names."""
+
+    def update(self, samples: np.ndarray) -> None:
+        """Samples (n, channels) in µV, in order."""
+
+    def add_gap(self, n_missing: int) -> None:
+        """`n_missing` samples are missing before the next update."""
+
+
+def analyze(source: str | Path | Recording, options: AnalyzeOptions | None = None, *,
+            observers: Sequence[ChunkObserver] = (), **kwargs) -> list[Event]:
     """Events of a recording (a path in any supported format, or a `Recording`).
 
     Keyword arguments override fields of `options` (e.g. ``analyze(path, fs=1000)``).
+    `observers` see every chunk of raw samples and every gap on the way in.
     """
     opts = options or AnalyzeOptions()
     for k, v in kwargs.items():
@@ -47,13 +65,17 @@ def analyze(source: str | Path | Recording, options: AnalyzeOptions | None = Non
         setattr(opts, k, v)
     if isinstance(source, Recording):
         pipe = _pipeline(source.fs, source.channels, opts)
-        return _run(pipe, _recording_chunks(source, opts.chunk_s), source.gaps)
+        for obs in observers:
+            obs.begin(source.fs, source.channels)
+        return _run(pipe, _recording_chunks(source, opts.chunk_s), source.gaps, observers)
     from emgspasm.io import open_reader
 
     with open_reader(source, fs=opts.fs, units=opts.units, **opts.reader_kwargs) as reader:
         pipe = _pipeline(reader.fs, reader.channels, opts)
+        for obs in observers:
+            obs.begin(reader.fs, reader.channels)
         chunk = max(1, round(opts.chunk_s * reader.fs))
-        return _run(pipe, reader.chunks(chunk), reader.gaps)
+        return _run(pipe, reader.chunks(chunk), reader.gaps, observers)
 
 
 def _pipeline(fs: float, channels: Sequence[str], opts: AnalyzeOptions) -> Pipeline:
@@ -67,21 +89,30 @@ def _recording_chunks(rec: Recording, chunk_s: float):
         yield rec.samples[i:i + n]
 
 
-def _run(pipe: Pipeline, chunks, gaps: Sequence[tuple[int, int]]) -> list[Event]:
+def _run(pipe: Pipeline, chunks, gaps: Sequence[tuple[int, int]],
+         observers: Sequence[ChunkObserver] = ()) -> list[Event]:
     """Push chunks, splitting them at gap positions so each gap reaches the pipeline."""
     pending = sorted(gaps)
     n_ch = len(pipe.channels)
     events: list[Event] = []
     position = 0
+
+    def push(samples: np.ndarray, gap_before: int = 0) -> None:
+        for obs in observers:
+            if gap_before:
+                obs.add_gap(gap_before)
+            obs.update(samples)
+        events.extend(pipe.push(samples, gap_before=gap_before))
+
     for block in chunks:
         start = 0
         while pending and pending[0][0] < position + block.shape[0]:
             at, missing = pending.pop(0)
             cut = max(at - position, start)
-            events += pipe.push(block[start:cut])
-            events += pipe.push(block[:0].reshape(0, n_ch), gap_before=missing)
+            push(block[start:cut])
+            push(block[:0].reshape(0, n_ch), gap_before=missing)
             start = cut
-        events += pipe.push(block[start:])
+        push(block[start:])
         position += block.shape[0]
     events += pipe.flush()
     return sorted(events, key=lambda e: (e.start_s, e.label))

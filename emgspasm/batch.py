@@ -1,36 +1,68 @@
-"""Many recordings: one pure, picklable `analyze_recording` per file, run serially or in a pool.
+"""One recording in, its result files out: the pure function every batch executor maps.
 
-A corrupt file becomes an error entry with its reason; the other files complete. The function
-is pure (inputs -> files in `out_dir` + a result record), so the same call maps unchanged onto
-a process pool or, later, a Dask cluster.
+`analyze_recording` reads one file, writes everything asked of it into `out_dir` (events,
+and optionally the report's signal profile, CSV events, an annotated EDF+/BDF+ copy) and
+returns an `AnalysisResult`. It never raises for a bad input file: the reason goes into the
+result, so a batch carries on past it. It depends only on its arguments (no globals, no
+shared state), which is what lets the same call run in this process, in a local process pool
+or on a Dask cluster (DESIGN.md "Scale beyond one machine").
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
-from emgspasm.analyze import AnalyzeOptions, analyze
+import numpy as np
+
+from emgspasm.analyze import AnalyzeOptions, ChunkObserver, analyze
+from emgspasm.batch_cache import Fingerprint, result_path_for
 from emgspasm.events import LABELS, write_events
 
 
+@dataclass(frozen=True)
+class BatchOutputs:
+    """What to write for each recording besides its events JSONL."""
+
+    report: bool = False
+    """An HTML report (`<stem>.report.html`) and the signal summary it is drawn from
+    (`<stem>.profile.json`, which the cross-recording summary reuses)."""
+    csv: bool = False
+    """Events as CSV (`<stem>.events.csv`)."""
+    annotated: bool = False
+    """A copy of the recording with the events as EDF+/BDF+ annotations."""
+
+
 @dataclass
-class RecordingResult:
-    """Outcome of analysing one recording."""
+class AnalysisResult:
+    """Outcome of analysing one recording (JSON-able; kept as `<stem>.result.json`)."""
 
     path: str
     ok: bool
-    events_path: str | None = None
     error: str | None = None
+    events_path: str | None = None
     n_events: int = 0
     per_label: dict[str, int] = field(default_factory=dict)
+    n_samples: int = 0
+    """Samples per channel read (gaps not included)."""
+    duration_s: float = 0.0
+    """Recording length in seconds, gaps included."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """Other files written, by kind (``profile``, ``csv``, ``annotated``)."""
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False
+    """True when the results on disk were current and nothing was recomputed."""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AnalysisResult:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 def events_path_for(path: str | Path, out_dir: str | Path) -> Path:
@@ -39,37 +71,134 @@ def events_path_for(path: str | Path, out_dir: str | Path) -> Path:
 
 
 def analyze_recording(path: str | Path, out_dir: str | Path,
-                      options: AnalyzeOptions | None = None) -> RecordingResult:
-    """Analyse one file and write its events; never raises for a bad input file."""
+                      options: AnalyzeOptions | None = None,
+                      outputs: BatchOutputs = BatchOutputs(),
+                      progress: Callable[[int], None] | None = None) -> AnalysisResult:
+    """Analyse one file, write its outputs and its result record; never raises for bad input.
+
+    `progress`, if given, is called with the number of samples read after every chunk.
+    """
+    opts = options or AnalyzeOptions()
+    out_dir = Path(out_dir)
+    fingerprint = Fingerprint.of(path, opts, outputs).to_dict()
+    counter = _SampleCounter(progress)
+    profile = _ProfileBuilder(opts.mains_hz) if outputs.report else None
+    observers: list[ChunkObserver] = [counter] + ([profile] if profile else [])
     try:
-        events = analyze(path, options or AnalyzeOptions())
+        events = analyze(path, opts, observers=observers)
     except (OSError, ValueError, RuntimeError) as exc:
-        return RecordingResult(path=str(path), ok=False, error=f"{type(exc).__name__}: {exc}")
-    out = write_events(events_path_for(path, out_dir), events)
+        result = AnalysisResult(path=str(path), ok=False, error=f"{type(exc).__name__}: {exc}",
+                                fingerprint=fingerprint)
+        return _save(result, out_dir)
+    written = write_events(events_path_for(path, out_dir), events)
     counts = Counter(e.label for e in events)
-    return RecordingResult(path=str(path), ok=True, events_path=str(out), n_events=len(events),
-                           per_label={k: counts.get(k, 0) for k in LABELS})
+    result = AnalysisResult(path=str(path), ok=True, events_path=str(written),
+                            n_events=len(events), per_label={k: counts.get(k, 0) for k in LABELS},
+                            n_samples=counter.read, duration_s=counter.duration_s,
+                            fingerprint=fingerprint)
+    stem = Path(path).stem
+    try:
+        if profile is not None and profile.profile is not None:
+            result.outputs.update(_write_report(path, events, profile.profile, out_dir, opts))
+        if outputs.csv:
+            from emgspasm.export import write_events_csv
+
+            result.outputs["csv"] = str(write_events_csv(out_dir / f"{stem}.events.csv", events))
+        if outputs.annotated:
+            from emgspasm.export import write_annotated_copy
+
+            result.outputs["annotated"] = str(write_annotated_copy(
+                path, events, annotated_copy_path(path, out_dir),
+                reader_kwargs=_reader_kwargs(opts)))
+    except (OSError, ValueError, RuntimeError) as exc:
+        result.ok = False
+        result.error = f"events written, but an export failed: {type(exc).__name__}: {exc}"
+    return _save(result, out_dir)
 
 
-def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
-              options: AnalyzeOptions | None = None, workers: int = 1) -> list[RecordingResult]:
-    """Analyse every path; results come back in input order."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    if workers > 1 and len(paths) > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(analyze_recording, p, out_dir, options) for p in paths]
-            return [f.result() for f in futures]
-    return [analyze_recording(p, out_dir, options) for p in paths]
+def annotated_copy_path(path: str | Path, out_dir: str | Path) -> Path:
+    """`DIR/<stem>.annotated.bdf` (`.edf` for an EDF input: keep its 16-bit format; anything
+    else becomes BDF+, whose 24 bits keep a CSV's or capture's resolution)."""
+    ext = ".edf" if Path(path).suffix.lower() == ".edf" else ".bdf"
+    return Path(out_dir) / f"{Path(path).stem}.annotated{ext}"
 
 
-def summary_table(results: Sequence[RecordingResult]) -> str:
+def _write_report(path: str | Path, events: list, profile, out_dir: Path,
+                  opts: AnalyzeOptions) -> dict[str, str]:
+    from emgspasm.report import write_recording_report
+
+    stem = Path(path).stem
+    target = out_dir / f"{stem}.profile.json"
+    target.write_text(json.dumps(profile.to_dict()))
+    html = write_recording_report(path, events, profile, out_dir / f"{stem}.report.html",
+                                  reader_kwargs=_reader_kwargs(opts))
+    return {"profile": str(target), "report": str(html)}
+
+
+def _reader_kwargs(opts: AnalyzeOptions) -> dict[str, Any]:
+    return {"fs": opts.fs, "units": opts.units, **opts.reader_kwargs}
+
+
+class _ProfileBuilder:
+    """Feeds the report's signal profile, created once the recording's rate is known."""
+
+    def __init__(self, mains_hz: Sequence[float]) -> None:
+        self.mains_hz = tuple(mains_hz)
+        self.profile = None
+
+    def begin(self, fs: float, channels: Sequence[str]) -> None:
+        from emgspasm.report.profile import RecordingProfile
+
+        self.profile = RecordingProfile(fs, list(channels), mains_hz=self.mains_hz)
+
+    def update(self, samples: np.ndarray) -> None:
+        self.profile.update(samples)
+
+    def add_gap(self, n_missing: int) -> None:
+        self.profile.add_gap(n_missing)
+
+
+def _save(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
+    """Keep the result next to the outputs: the record a rerun checks to skip this file."""
+    result_path_for(result.path, out_dir).write_text(json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+class _SampleCounter:
+    """Counts samples (for the recording's duration) and reports them to a progress callback."""
+
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback = callback
+        self.fs = 0.0
+        self.read = 0
+        self.missing = 0
+
+    def begin(self, fs: float, channels: Sequence[str]) -> None:
+        self.fs = fs
+
+    def update(self, samples: np.ndarray) -> None:
+        n = int(samples.shape[0])
+        self.read += n
+        if n and self.callback is not None:
+            self.callback(n)
+
+    def add_gap(self, n_missing: int) -> None:
+        self.missing += n_missing
+
+    @property
+    def duration_s(self) -> float:
+        return (self.read + self.missing) / self.fs if self.fs else 0.0
+
+
+def summary_table(results: Sequence[AnalysisResult]) -> str:
     """Plain-text table: one row per recording, counts per label or the error."""
     head = ["recording", *LABELS, "status"]
     rows = []
     for r in results:
         name = Path(r.path).name
         if r.ok:
-            rows.append([name, *(str(r.per_label.get(k, 0)) for k in LABELS), "ok"])
+            rows.append([name, *(str(r.per_label.get(k, 0)) for k in LABELS),
+                         "reused" if r.reused else "ok"])
         else:
             rows.append([name, *("-" for _ in LABELS), f"ERROR {r.error}"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]

@@ -29,19 +29,41 @@ def _mains(text: str) -> tuple[float, ...]:
     return tuple(float(x) for x in text.split(","))
 
 
+def _exports(text: str) -> frozenset[str]:
+    kinds = frozenset(filter(None, (k.strip().lower() for k in text.split(","))))
+    unknown = kinds - {"csv", "annotations"}
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown export {', '.join(sorted(unknown))}; use csv and/or annotations")
+    return kinds
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.analyze import AnalyzeOptions
-    from emgspasm.batch import run_batch, summary_table
+    from emgspasm.batch import BatchOutputs, summary_table
+    from emgspasm.batch_run import run_batch
 
     opts = AnalyzeOptions(fs=args.fs, units=args.units, model=args.model, pairs=args.pairs,
                           mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass)
-    results = run_batch(args.paths, args.out, opts, workers=args.workers)
+    outputs = BatchOutputs(report=args.report, csv="csv" in args.export,
+                           annotated="annotations" in args.export)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    results = run_batch(args.paths, args.out, opts, outputs=outputs, workers=args.workers,
+                        scheduler=args.scheduler, force=args.force, progress=progress)
     print(summary_table(results))
     out = Path(args.out)
     (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
+    if args.report:
+        from emgspasm.report import write_batch_summary
+
+        print(f"report: {write_batch_summary(results, out / 'summary.html')}")
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"error: {r.path}: {r.error}", file=sys.stderr)
+    reused = sum(r.reused for r in results)
+    if reused:
+        print(f"{reused} of {len(results)} recordings had current results and were not redone "
+              "(--force redoes them)")
     return 1 if failed else 0
 
 
@@ -101,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra high-pass corner in Hz against ECG on trunk muscles (e.g. 30)")
     a.add_argument("--model", help="model file (default: the shipped model)")
     a.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    a.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster, e.g. tcp://host:8786 (workers must see the "
+                        "same paths; needs emgspasm[dist])")
+    a.add_argument("--force", action="store_true",
+                   help="redo recordings whose results in --out are already current")
+    a.add_argument("--report", action="store_true",
+                   help="write an HTML report per recording and summary.html across them")
+    a.add_argument("--export", type=_exports, default=frozenset(), metavar="KINDS",
+                   help="also write csv (events as CSV) and/or annotations (a copy of the "
+                        "recording with the events as EDF+/BDF+ annotations), e.g. csv,annotations")
+    a.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars for files and samples (default: when on a terminal)")
     a.set_defaults(func=cmd_analyze)
 
     s = sub.add_parser("simulate", help="write a simulated recording and its truth")

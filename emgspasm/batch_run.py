@@ -1,0 +1,193 @@
+"""Many recordings: map `analyze_recording` over them here, in a process pool, or on Dask.
+
+The executors differ only in where the pure per-recording function runs:
+- serially in this process (``workers=1``);
+- a local process pool (``workers=N``; spawned, not forked: a fork after scikit-learn's
+  OpenMP threads have started can deadlock the child);
+- a Dask distributed cluster (``scheduler="tcp://host:8786"``), whose workers must see the
+  same paths (a shared filesystem), as for any Dask file job.
+Results come back in input order. Recordings whose results are current are skipped (see
+`emgspasm.batch_cache`) unless ``force``; two inputs that would write the same output names
+are refused with an error entry rather than silently overwriting each other. Progress goes to
+two tqdm bars, files and samples (samples are counted per chunk in this process and in pool
+workers; from a Dask cluster they arrive per finished file).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import Manager, get_context
+from pathlib import Path
+
+from tqdm import tqdm
+
+from emgspasm.analyze import AnalyzeOptions
+from emgspasm.batch import AnalysisResult, BatchOutputs, analyze_recording
+from emgspasm.batch_cache import current_result
+
+
+def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
+              options: AnalyzeOptions | None = None, *, outputs: BatchOutputs | None = None,
+              workers: int = 1, scheduler: str | None = None, force: bool = False,
+              progress: bool = False) -> list[AnalysisResult]:
+    """Analyse every path into `out_dir`; one result per path, in input order."""
+    opts = options or AnalyzeOptions()
+    outputs = outputs or BatchOutputs()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[int, AnalysisResult] = {}
+    todo: list[int] = []
+    seen: dict[str, str] = {}
+    for i, p in enumerate(paths):
+        stem = Path(p).stem
+        if stem in seen:
+            results[i] = AnalysisResult(path=str(p), ok=False, error=(
+                f"ValueError: its outputs would overwrite those of {seen[stem]} (same file "
+                f"name stem {stem!r}); analyse them into different --out directories"))
+            continue
+        seen[stem] = str(p)
+        reused = None if force else current_result(p, out, opts, outputs)
+        if reused is not None:
+            results[i] = reused
+        else:
+            todo.append(i)
+    with _Bars(len(paths), [paths[i] for i in todo], opts, enabled=progress) as bars:
+        bars.files.update(len(paths) - len(todo))
+        jobs = [(i, paths[i]) for i in todo]
+        if scheduler:
+            run = _on_dask(scheduler)
+        elif workers > 1 and len(jobs) > 1:
+            run = _in_pool(workers)
+        else:
+            run = _here
+        for i, result in run(jobs, out, opts, outputs, bars):
+            results[i] = result
+            bars.file_done(result)
+    return [results[i] for i in range(len(paths))]
+
+
+Job = tuple[int, "str | Path"]
+Runner = Callable[..., Iterator[tuple[int, AnalysisResult]]]
+
+
+def _here(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
+          bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
+    for i, p in jobs:
+        yield i, analyze_recording(p, out, opts, outputs, progress=bars.samples_read)
+
+
+def _in_pool(workers: int) -> Runner:
+    def run(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
+            bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
+        ctx = get_context("spawn")
+        with Manager() as manager, ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            counts = manager.Queue()
+            futures: dict[Future, int] = {
+                pool.submit(analyze_recording, p, out, opts, outputs,
+                            _QueueProgress(counts) if bars.enabled else None): i
+                for i, p in jobs}
+            with _drain(counts, bars.samples_read):
+                for fut in as_completed(futures):
+                    yield futures[fut], fut.result()
+    return run
+
+
+def _on_dask(address: str) -> Runner:
+    def run(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
+            bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
+        try:
+            from dask.distributed import Client
+            from dask.distributed import as_completed as dask_completed
+        except ImportError as exc:
+            raise RuntimeError("--scheduler needs Dask: pip install 'emgspasm[dist]'") from exc
+        with Client(address) as client:
+            futures = {client.submit(analyze_recording, p, str(out), opts, outputs,
+                                     pure=False, key=f"analyze-{i}-{Path(p).name}"): i
+                       for i, p in jobs}
+            for fut in dask_completed(list(futures)):
+                result = fut.result()
+                bars.samples_read(result.n_samples)
+                yield futures[fut], result
+    return run
+
+
+class _QueueProgress:
+    """Picklable progress callback for pool workers: counts go back through a queue."""
+
+    def __init__(self, counts) -> None:
+        self.counts = counts
+
+    def __call__(self, n: int) -> None:
+        self.counts.put(n)
+
+
+@contextmanager
+def _drain(counts, sink: Callable[[int], None]) -> Iterator[None]:
+    """Move sample counts from worker processes to the progress bar while jobs run."""
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set() or not counts.empty():
+            try:
+                sink(counts.get(timeout=0.1))
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):  # the manager went away: nothing more will come
+                return
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Bars:
+    """A files bar and a samples bar (tqdm), or nothing when progress is off."""
+
+    def __init__(self, n_files: int, todo: Sequence[str | Path], opts: AnalyzeOptions,
+                 enabled: bool) -> None:
+        self.enabled = enabled
+        total = _total_samples(todo, opts) if enabled else None
+        self.files = tqdm(total=n_files, unit="file", desc="files", disable=not enabled,
+                          position=0)
+        self.samples = tqdm(total=total, unit="sample", unit_scale=True, desc="samples",
+                            disable=not enabled, position=1)
+        self._lock = threading.Lock()
+
+    def samples_read(self, n: int) -> None:
+        if n:
+            with self._lock:
+                self.samples.update(n)
+
+    def file_done(self, result: AnalysisResult) -> None:
+        self.files.update(1)
+        if not result.ok:
+            self.files.write(f"error: {result.path}: {result.error}")
+
+    def __enter__(self) -> _Bars:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.samples.close()
+        self.files.close()
+
+
+def _total_samples(paths: Sequence[str | Path], opts: AnalyzeOptions) -> int | None:
+    """Samples to read across `paths`, from their headers (unreadable files count 0)."""
+    from emgspasm.io import open_reader
+
+    total = 0
+    for p in paths:
+        try:
+            with open_reader(p, fs=opts.fs, units=opts.units, **opts.reader_kwargs) as reader:
+                total += reader.n_samples
+        except (OSError, ValueError, RuntimeError):
+            continue
+    return total

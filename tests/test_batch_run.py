@@ -1,0 +1,102 @@
+"""Many recordings: resumable, failure-isolated, the same results serially, in a pool, on Dask."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from emgspasm.analyze import AnalyzeOptions
+from emgspasm.batch_run import run_batch
+from emgspasm.simulate import simulate, write_simulation
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory) -> list[Path]:
+    """Three short recordings in different formats and rates, plus a truncated BDF."""
+    folder = tmp_path_factory.mktemp("recs")
+    paths = []
+    for k, (ext, fs, ch) in enumerate([(".bdf", 1000.0, 2), (".edf", 500.0, 3),
+                                       (".csv", 250.0, 2)]):
+        sim = simulate(duration_s=30.0, fs=fs, n_channels=ch, seed=40 + k)
+        paths.append(write_simulation(sim, folder / f"rec{k}{ext}")[0])
+    whole = paths[0].read_bytes()
+    truncated = folder / "truncated.bdf"
+    truncated.write_bytes(whole[: len(whole) // 2 + 7])  # cut mid-record
+    return [*paths, truncated]
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.events.jsonl"))}
+
+
+def test_bad_files_become_error_entries_and_the_rest_complete(recordings, tmp_path):
+    results = run_batch(recordings, tmp_path)
+    assert [r.ok for r in results] == [True, True, True, False]
+    bad = results[-1]
+    assert "truncated.bdf" in bad.path and bad.error
+    assert all(r.n_events > 0 and r.duration_s == pytest.approx(30.0, abs=0.01)
+               for r in results[:3])
+    assert not (tmp_path / "truncated.events.jsonl").exists()
+
+
+def test_rerun_reuses_current_results_and_redoes_what_changed(recordings, tmp_path):
+    good = recordings[:3]
+    first = run_batch(good, tmp_path)
+    before = _outputs(tmp_path)
+    again = run_batch(good, tmp_path)
+    assert all(r.reused for r in again)
+    assert [r.n_events for r in again] == [r.n_events for r in first]
+    assert _outputs(tmp_path) == before
+
+    # A re-exported input, changed options, or --force: redone.
+    stat = good[1].stat()
+    os.utime(good[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    touched = run_batch(good, tmp_path)
+    assert [r.reused for r in touched] == [True, False, True]
+    changed = run_batch(good, tmp_path, AnalyzeOptions(mains_hz=(50.0,)))
+    assert not any(r.reused for r in changed)
+    forced = run_batch(good, tmp_path, AnalyzeOptions(mains_hz=(50.0,)), force=True)
+    assert not any(r.reused for r in forced)
+    # A deleted output is not current either.
+    (tmp_path / "rec2.events.jsonl").unlink()
+    assert [r.reused for r in run_batch(good, tmp_path, AnalyzeOptions(mains_hz=(50.0,)))] \
+        == [True, True, False]
+
+
+def test_failed_recordings_are_retried_on_the_next_run(recordings, tmp_path):
+    run_batch(recordings[3:], tmp_path)
+    (again,) = run_batch(recordings[3:], tmp_path)
+    assert not again.ok and not again.reused
+
+
+def test_inputs_sharing_a_stem_are_refused_instead_of_overwritten(recordings, tmp_path):
+    twin = tmp_path / "elsewhere"
+    twin.mkdir()
+    copy = twin / recordings[0].name
+    copy.write_bytes(recordings[0].read_bytes())
+    results = run_batch([recordings[0], copy], tmp_path / "out")
+    assert results[0].ok and not results[1].ok
+    assert "same file name stem" in results[1].error
+
+
+def test_process_pool_with_progress_matches_the_serial_run(recordings, tmp_path, capsys):
+    serial = run_batch(recordings, tmp_path / "serial")
+    pooled = run_batch(recordings, tmp_path / "pool", workers=2, progress=True)
+    assert _outputs(tmp_path / "pool") == _outputs(tmp_path / "serial")
+    assert [r.ok for r in pooled] == [r.ok for r in serial]
+    err = capsys.readouterr().err
+    assert "files" in err and "samples" in err and "4/4" in err
+
+
+def test_dask_local_cluster_gives_bit_identical_results(recordings, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    serial = run_batch(recordings, tmp_path / "serial")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        on_dask = run_batch(recordings, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert _outputs(tmp_path / "dask") == _outputs(tmp_path / "serial")
+    assert len(_outputs(tmp_path / "serial")) == 3
+    assert [(r.ok, r.n_events, r.per_label) for r in on_dask] == \
+        [(r.ok, r.n_events, r.per_label) for r in serial]
