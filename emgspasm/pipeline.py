@@ -25,6 +25,7 @@ from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
 from emgspasm.detect.episode_features import (
     FEATURE_NAMES,
+    WINDOW_FEATURES,
     core_span,
     episode_features,
     refine_bounds,
@@ -162,7 +163,8 @@ class Pipeline:
         first = self._next_hop
         n_hops = hopf.level.shape[0]
         if featf.hop_index.size:
-            self._windows.append(hop=featf.hop_index + self._front_base, **featf.values)
+            self._windows.append(hop=featf.hop_index + self._front_base, values=np.stack(
+                [featf.values[k] for k in WINDOW_FEATURES], axis=1))
         n_ch = len(self.channels)
         floors = self._noise.observe(np.concatenate([hopf.level, hopf.broad_level], axis=1))
         floor, broad_floor = floors[:, :n_ch], floors[:, n_ch:]

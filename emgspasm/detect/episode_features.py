@@ -101,7 +101,7 @@ def channel_stats(hops: RowTable, cols: list[int], s: int, e: int, geo: Detector
     duration = n * hop_s
     bursts = np.array([_burst_stats(active[:, k], burst_gap, hop_s) for k in range(len(cols))])
 
-    p90 = np.quantile(level, 0.9, axis=0)
+    p90 = _column_quantile(level, 0.9)
     mid = level[int(0.2 * n): max(int(0.8 * n), int(0.2 * n) + 1)]
     first, last = _first_last(level >= PLATEAU_SHARE * p90)
     plateau = last >= 0
@@ -143,7 +143,22 @@ def _burst_stats(active: np.ndarray, burst_gap: int, hop_s: float) -> tuple[floa
     b_end = np.concatenate([re[np.flatnonzero(keep)[1:] - 1], [re[-1]]])
     intervals = np.diff(b_start) * hop_s
     interval_cv = float(intervals.std() / intervals.mean()) if intervals.size >= 2 else 0.0
-    return float(b_start.size), interval_cv, float(np.median((b_end - b_start + 1) * hop_s))
+    lengths = np.sort(b_end - b_start + 1)
+    middle = (lengths[(lengths.size - 1) // 2] + lengths[lengths.size // 2]) / 2.0
+    return float(b_start.size), interval_cv, float(middle * hop_s)
+
+
+def _column_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """`np.quantile(x, q, axis=0)` (linear interpolation, same arithmetic) without its
+    per-call overhead, which dominated this module's cost for short episodes."""
+    ordered = np.sort(x, axis=0)
+    position = q * (x.shape[0] - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, x.shape[0] - 1)
+    t = position - below
+    lo, hi = ordered[below], ordered[above]
+    diff = hi - lo
+    return hi - diff * (1.0 - t) if t >= 0.5 else lo + diff * t
 
 
 def _first_last(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,15 +198,14 @@ def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: Detect
     # step), but never past the decision hop: those do not exist yet in a live stream.
     last = min(e + geo.feature_hops, ep.decided_hop)
     sel = np.flatnonzero((hop_idx >= s) & (hop_idx <= last)) + first
-    for name in WINDOW_FEATURES:
-        vals = windows.get(name, int(sel[0]), int(sel[-1]) + 1)[:, c] if sel.size else None
-        row.append(float(vals.mean()) if vals is not None and vals.size else 0.0)
+    # "values" holds every window feature, (windows, WINDOW_FEATURES, channels).
+    means = windows.get("values", int(sel[0]), int(sel[-1]) + 1)[:, :, cols].mean(axis=0) \
+        if sel.size else np.zeros((len(WINDOW_FEATURES), len(cols)))
+    row += [float(v) for v in means[:, 0]]
 
     if has_partner:
         other = {k: float(v[1]) for k, v in stats.items()}
-        pk = 0.0
-        if sel.size:
-            pk = float(windows.get("kurtosis", int(sel[0]), int(sel[-1]) + 1)[:, partner].mean())
+        pk = float(means[WINDOW_FEATURES.index("kurtosis"), 1])
         row += [other["active_fraction"], other["log_level_mean"], other["log_peak"],
                 other["modulation"], other["level_cv"], other["n_bursts"],
                 other["burst_interval_cv"], pk, 1.0,
@@ -217,6 +231,9 @@ def _floor_known(hops: RowTable, c: int, s: int) -> bool:
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 3 or a.std() == 0 or b.std() == 0:
+    """Pearson correlation (0 for fewer than 3 points or a constant series)."""
+    if a.size < 3:
         return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
+    da, db = a - a.mean(), b - b.mean()
+    den = float(np.sqrt(np.dot(da, da) * np.dot(db, db)))
+    return float(np.clip(np.dot(da, db) / den, -1.0, 1.0)) if den > 0 else 0.0
