@@ -149,7 +149,7 @@ class _ProfileBuilder:
     def begin(self, fs: float, channels: Sequence[str]) -> None:
         from emgspasm.report.profile import RecordingProfile
 
-        self.profile = RecordingProfile(fs, list(channels), mains_hz=self.mains_hz)
+        self.profile = RecordingProfile(fs, list(channels), mains_hz=self.mains_hz or None)
 
     def update(self, samples: np.ndarray) -> None:
         self.profile.update(samples)

@@ -66,7 +66,7 @@ def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
             run = _here
         for i, result in run(jobs, out, opts, outputs, bars):
             results[i] = result
-            bars.file_done(result)
+            bars.file_done()
     return [results[i] for i in range(len(paths))]
 
 
@@ -166,10 +166,8 @@ class _Bars:
             with self._lock:
                 self.samples.update(n)
 
-    def file_done(self, result: AnalysisResult) -> None:
+    def file_done(self) -> None:
         self.files.update(1)
-        if not result.ok:
-            self.files.write(f"error: {result.path}: {result.error}")
 
     def __enter__(self) -> _Bars:
         return self

@@ -54,7 +54,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out)
     (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
     if args.report:
-        from emgspasm.report import write_batch_summary
+        from emgspasm.batch_report import write_batch_summary
 
         print(f"report: {write_batch_summary(results, out / 'summary.html')}")
     failed = [r for r in results if not r.ok]

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from emgspasm.cli import main
 from emgspasm.events import read_events
 
@@ -47,3 +49,36 @@ def test_demo_runs_end_to_end_as_a_console_script():
                           capture_output=True, text=True, timeout=300, check=True)
     assert "decided at" in done.stdout
     assert "Against the simulator's truth" in done.stdout
+
+
+def test_analyze_writes_reports_exports_and_resumes(tmp_path, capsys):
+    import pyedflib
+
+    rec = tmp_path / "night.bdf"
+    assert main(["simulate", "--out", str(rec), "--duration", "40", "--fs", "1000",
+                 "--channels", "2", "--seed", "8"]) == 0
+    out = tmp_path / "out"
+    args = ["analyze", str(rec), "--out", str(out), "--report", "--export", "csv,annotations",
+            "--no-progress"]
+    assert main(args) == 0
+    events = read_events(out / "night.events.jsonl")
+    html = (out / "night.report.html").read_text()
+    assert "data:image/png;base64," in html and "Signal quality" in html
+    assert "night.bdf" in (out / "summary.html").read_text()
+    assert len((out / "night.events.csv").read_text().splitlines()) == len(events) + 1
+    with pyedflib.EdfReader(str(out / "night.annotated.bdf")) as f:
+        texts = f.readAnnotations()[2]
+    labelled = [t for t in texts if t.split()[0] in {e.label for e in events}]
+    assert len(labelled) == len(events)
+
+    capsys.readouterr()
+    assert main(args) == 0  # nothing changed: reused
+    assert "1 of 1 recordings had current results" in capsys.readouterr().out
+    assert main([*args, "--force"]) == 0
+    assert "current results" not in capsys.readouterr().out
+
+
+def test_analyze_rejects_an_unknown_export(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "x.bdf", "--out", "o", "--export", "pdf"])
+    assert "unknown export pdf" in capsys.readouterr().err

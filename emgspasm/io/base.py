@@ -18,6 +18,9 @@ import numpy as np
 from emgspasm.io.errors import RecordingError, where
 from emgspasm.recording import Annotation
 
+SPAN_READ_SAMPLES = 1 << 16
+"""Block size `read_span` asks sequential formats for while skipping to a span."""
+
 
 class RecordingReader(ABC):
     """An open recording, read incrementally.
@@ -63,6 +66,43 @@ class RecordingReader(ABC):
                 f"{where(self.path)}: delivered {delivered} samples but the file held "
                 f"{self.n_samples} when opened; was it modified while being read?"
             )
+
+    def read_span(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` (file sample indices, gaps not counted) in µV.
+
+        Reports read a few seconds around each event this way instead of keeping the
+        recording in memory. This default walks the format's blocks and keeps only the span,
+        so it costs a read up to `stop`; formats with random access (EDF/BDF) override it.
+        """
+        start, stop = self._check_span(start, stop)
+        out = np.empty((stop - start, len(self.channels)))
+        if stop == start:
+            return out
+        position = 0
+        for block in self._blocks(max(stop - start, SPAN_READ_SAMPLES)):
+            end = position + block.shape[0]
+            lo, hi = max(start, position), min(stop, end)
+            if hi > lo:
+                out[lo - start:hi - start] = block[lo - position:hi - position]
+            position = end
+            if position >= stop:
+                break
+        if position < stop:
+            raise RecordingError(
+                f"{where(self.path)}: ended after {position} samples, before sample {stop}; "
+                "was it modified while being read?"
+            )
+        return out
+
+    def _check_span(self, start: int, stop: int) -> tuple[int, int]:
+        """Validated integer bounds; a span outside the recording is an error naming it."""
+        lo, hi = int(start), int(stop)
+        if lo != start or hi != stop or not 0 <= lo <= hi <= self.n_samples:
+            raise ValueError(
+                f"{where(self.path)}: span [{start}, {stop}) is not within the "
+                f"{self.n_samples} samples of the recording"
+            )
+        return lo, hi
 
     @abstractmethod
     def _blocks(self, preferred: int) -> Iterator[np.ndarray]:
