@@ -110,7 +110,8 @@ def analyze_recording(path: str | Path, out_dir: str | Path,
             result.outputs["annotated"] = str(write_annotated_copy(
                 path, events, annotated_copy_path(path, out_dir),
                 reader_kwargs=_reader_kwargs(opts)))
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:
+        # ImportError: a report without matplotlib installed (the message says what to install).
         result.ok = False
         result.error = f"events written, but an export failed: {type(exc).__name__}: {exc}"
     return _save(result, out_dir)
