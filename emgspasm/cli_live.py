@@ -2,8 +2,8 @@
 
 `add_live_commands(subparsers)` adds them to the main parser (DESIGN.md "Contracts"); this
 module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
-1 the session failed (port cannot be opened, decode error), 2 bad usage (unknown device, no
-port, a BLE device while the BLE transport is missing, --lsl without pylsl).
+1 the session failed (port cannot be opened, device not found, decode error), 2 bad usage
+(unknown device, no port, a BLE device without bleak installed, --lsl without pylsl).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -180,10 +182,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # ---- emulate ---------------------------------------------------------------------------
 
 def cmd_emulate(args: argparse.Namespace) -> int:
-    """``emgspasm emulate``: a virtual device on a pty until Ctrl-C (or --duration)."""
+    """``emgspasm emulate``: a virtual device until Ctrl-C (or --duration): a pty for a serial
+    device, a peripheral on a private BLE test stack for a BLE device."""
     from emgspasm.live_emulate import emulator_uv
     from firmware_bridge.devices import TransportUnavailable, get_device
-    from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
+    from firmware_bridge.emulators import FaultPlan, device_personality, make_emulator
 
     _setup_logging(args.quiet)
     try:
@@ -199,8 +202,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     faults = FaultPlan(drop_rate=args.drop_rate, garbage_rate=args.garbage_rate,
                        unplug_every_s=args.unplug_every, unplug_for_s=args.unplug_for,
                        seed=args.seed)
-    signal_counts = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
-    device = PtyDevice(personality, signal_counts, faults=faults, link_path=link)
+    device = make_emulator(spec, uv=uv, faults=faults, link_path=link, address=args.address)
     stop = False
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -208,17 +210,22 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         stop = True
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    device.start()
     try:
-        print(f"{spec.name} emulator on {device.slave_path} (stable link: {device.port})")
+        device.start()
+        print(f"{spec.name} emulator on {device.where}")
         print(f"  signal: {what}; {personality.n_channels} channels at {personality.fs:g} Hz")
-        print(f"  stream it: emgspasm stream --device {spec.name} --port {device.port}")
+        for key, value in device.environment.items():
+            print(f"  in the shell that streams: export {key}={shlex.quote(value)}")
+        print(f"  stream it: emgspasm stream --device {spec.name} "
+              f"{device.endpoint_option} {device.endpoint}")
         print("  Ctrl-C to stop.", flush=True)
         t_end = None if args.duration is None else time.monotonic() + args.duration
         while not stop and (t_end is None or time.monotonic() < t_end):
             time.sleep(0.1)
             if device.error is not None:
                 return _error(f"emulator failed: {device.error}", 1)
+    except RuntimeError as exc:  # the BLE test stack cannot start here
+        return _error(str(exc), 1)
     finally:
         device.close()
         for s, handler in previous.items():
@@ -232,8 +239,27 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
 # ---- devices ---------------------------------------------------------------------------
 
+def _ble_scan(timeout_s: float) -> tuple[list[dict[str, Any]], str]:
+    """BLE devices in range (as dicts) and a note for when there are none or no stack."""
+    if timeout_s <= 0:
+        return [], "BLE scan skipped (--ble-timeout 0)"
+    try:
+        from firmware_bridge.transports import ble
+    except ImportError:
+        return [], "bleak is not installed: pip install 'emgspasm[devices]'"
+    from firmware_bridge.devices import ble_devices
+
+    advertised = {spec.name: spec.ble.advertised_service for spec in ble_devices() if spec.ble}
+    try:
+        found = asyncio.run(ble.scan(timeout_s, advertised))
+    except ble.BLE_ERRORS as exc:
+        return [], f"BLE scan unavailable: {ble.explain(exc)}"
+    rows = [dataclasses.asdict(s) for s in found]
+    return rows, "" if rows else f"no BLE devices advertising in {timeout_s:g} s of scanning"
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
-    """``emgspasm devices``: supported devices, serial ports seen, BLE status."""
+    """``emgspasm devices``: supported devices, serial ports seen, BLE devices in range."""
     from firmware_bridge.devices import DEVICES, describe
 
     rows = [describe(spec) for spec in DEVICES.values()]
@@ -246,10 +272,10 @@ def cmd_devices(args: argparse.Namespace) -> int:
         serial_note = "" if ports else "no serial ports found (ptys are never listed)"
     except ImportError:
         serial_note = "pyserial is not installed: pip install 'emgspasm[devices]'"
-    ble_note = "BLE scan unavailable: the BLE transport is not implemented yet"
+    ble_found, ble_note = _ble_scan(args.ble_timeout)
     if args.json:
         print(json.dumps({"devices": rows, "serial_ports": ports, "serial_note": serial_note,
-                          "ble_note": ble_note}, indent=1))
+                          "ble_devices": ble_found, "ble_note": ble_note}, indent=1))
         return 0
     print("Supported devices:")
     print(f"  {'name':<9} {'link':<6} {'codec':<8} {'fs':>6}  {'uV/count':<14} description")
@@ -262,7 +288,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
         print(f"  {p['port']:<20} {p['description']}  [{p['hwid']}]")
     if serial_note:
         print(f"  {serial_note}")
-    print(f"\nBLE devices in range:\n  {ble_note}")
+    print("\nBLE devices in range:")
+    for d in ble_found:
+        rssi = f"{d['rssi']} dBm" if d["rssi"] is not None else "?"
+        hint = "".join(f"  -> emgspasm stream --device {name} --address {d['address']}"
+                       for name in d["devices"])
+        print(f"  {d['address']:<18} {d['name'] or '(no name)':<16} {rssi:>8}{hint}")
+    if ble_note:
+        print(f"  {ble_note}")
     return 0
 
 
@@ -286,7 +319,8 @@ def add_live_commands(subparsers: Any) -> None:
     s.add_argument("--device", required=True, help="device name (see `emgspasm devices`)")
     where = s.add_mutually_exclusive_group()
     where.add_argument("--port", help="serial port, e.g. /dev/ttyUSB0, COM3, a pty or symlink")
-    where.add_argument("--address", help="BLE address (BLE devices)")
+    where.add_argument("--address", help="BLE devices: address or advertised name (default: the "
+                       "first device advertising the device's service)")
     s.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     s.add_argument("--opt", action="append", type=_option, metavar="KEY=VALUE",
                    help="codec option override, e.g. n_channels=2 or has_seq=false")
@@ -301,14 +335,16 @@ def add_live_commands(subparsers: Any) -> None:
     _common_session_options(r)
     r.set_defaults(func=cmd_replay)
 
-    e = subparsers.add_parser("emulate", help="run a virtual device on a pty (prints its path)")
-    e.add_argument("--device", required=True, help="serial device to emulate: cyton, bitalino, "
-                   "emgf, ascii")
+    e = subparsers.add_parser("emulate", help="run a virtual device: a pty (prints its path) or "
+                              "a BLE peripheral on a private test stack (prints how to reach it)")
+    e.add_argument("--device", required=True, help="device to emulate: cyton, bitalino, emgf, "
+                   "ascii (serial, on a pty); myo, emgf-ble (BLE)")
     e.add_argument("--source", help="recording to stream (default: a simulated session)")
     e.add_argument("--scenario", default="mixed", help="simulated scenario (default mixed)")
     e.add_argument("--seed", type=int, default=0, help="simulation and fault seed")
-    e.add_argument("--link", help="stable symlink to the pty (default: a temp path); it "
-                   "survives unplug/replug")
+    e.add_argument("--link", help="serial: stable symlink to the pty (default: a temp path); "
+                   "it survives unplug/replug")
+    e.add_argument("--address", help="BLE: the device address (default F0:E0:00:00:00:01)")
     e.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     e.add_argument("--drop-rate", type=float, default=0.0, help="probability of dropping a unit")
     e.add_argument("--garbage-rate", type=float, default=0.0,
@@ -321,8 +357,11 @@ def add_live_commands(subparsers: Any) -> None:
     e.add_argument("--quiet", action="store_true", help="less logging")
     e.set_defaults(func=cmd_emulate)
 
-    d = subparsers.add_parser("devices", help="list supported devices and serial ports")
+    d = subparsers.add_parser("devices", help="list supported devices, serial ports and BLE "
+                              "devices in range")
     d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.add_argument("--ble-timeout", type=float, default=4.0, metavar="S",
+                   help="seconds to scan for BLE devices (0: no scan; default 4)")
     d.set_defaults(func=cmd_devices)
 
 

@@ -5,10 +5,10 @@ in `DEVICES` naming its transport, codec (and codec options), start/stop command
 channel names and µV scale. `open_source` turns an entry into a live `Source` by looking the
 transport up in a table, never with ``if device == ...``. Adding a device is adding an entry.
 
-BLE devices (Myo, gForce, EMGF over the Nordic UART Service) are described here with their
-service and characteristic UUIDs so that `emgspasm devices` documents them and the BLE transport
-can use them, but that transport is not implemented yet: opening one raises
-`TransportUnavailable` with a clear message instead of pretending.
+BLE devices (Myo, gForce, EMGF over the Nordic UART Service) carry a `BleProfile`: their GATT
+service, characteristics and setup writes, which the BLE transport (`transports.ble`, bleak +
+bleak-retry-connector) follows. A transport whose libraries are missing raises
+`TransportUnavailable` with the install command instead of pretending.
 """
 
 from __future__ import annotations
@@ -42,10 +42,18 @@ class BleProfile:
     write: str | None
     """Characteristic that takes commands (setup, start and stop bytes)."""
     setup: tuple[bytes, ...] = ()
-    """Written once after connecting, before the start commands."""
+    """Written after every connection, before the start commands."""
     pick_by_property: bool = False
     """Choose notify/write characteristics by their properties, not their names (NUS vendors
     swap RX/TX names by perspective)."""
+    advertised: str | None = None
+    """Service UUID the device advertises, when not `service` (Myo advertises its control
+    service): a scan without an address looks for it."""
+
+    @property
+    def advertised_service(self) -> str:
+        """The service UUID to look for in advertisements."""
+        return self.advertised or self.service
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,7 @@ DEVICES: dict[str, DeviceSpec] = {
         ),
         DeviceSpec(
             name="myo",
-            description="Thalmic Myo armband, raw EMG (8 ch, 200 Hz, int8) [needs BLE transport]",
+            description="Thalmic Myo armband, raw EMG (8 ch, 200 Hz, int8)",
             transport="ble",
             codec="myo",
             fs=200.0,
@@ -193,6 +201,7 @@ DEVICES: dict[str, DeviceSpec] = {
                 notify=tuple(_MYO_BASE.format(0x0105 + 0x100 * k) for k in range(4)),
                 write=_MYO_BASE.format(0x0401),
                 setup=(bytes.fromhex("090101"),),
+                advertised=_MYO_BASE.format(0x0001),
             ),
             channel_keyword="char_index",
             scale="unitless int8 (no published µV scale; nominal 1.0)",
@@ -200,7 +209,7 @@ DEVICES: dict[str, DeviceSpec] = {
         ),
         DeviceSpec(
             name="gforce",
-            description="OyMotion gForce armband, raw EMG (8 ch, 500 Hz, 8-bit) [needs BLE]",
+            description="OyMotion gForce armband, raw EMG (8 ch, 500 Hz, 8-bit)",
             transport="ble",
             codec="gforce",
             codec_options={"n_channels": 8, "resolution": 8, "fs": 500.0},
@@ -221,7 +230,7 @@ DEVICES: dict[str, DeviceSpec] = {
         ),
         DeviceSpec(
             name="emgf-ble",
-            description="EMGF v1 reference firmware over BLE Nordic UART Service [needs BLE]",
+            description="EMGF v1 reference firmware over BLE (Nordic UART Service)",
             transport="ble",
             codec="emgf",
             start_commands=(b"b",),
@@ -267,12 +276,21 @@ def _serial_links(spec: DeviceSpec, endpoint: str | None) -> Callable[[Callable[
 
 
 def _ble_links(spec: DeviceSpec, endpoint: str | None) -> Callable[[Callable[[], float]], Link]:
-    service = spec.ble.service if spec.ble else "?"
-    raise TransportUnavailable(
-        f"device {spec.name!r} streams over BLE (service {service}), and the BLE transport "
-        "(bleak + bleak-retry-connector) is not implemented yet. Stream a serial device "
-        "(cyton, bitalino, emgf, ascii) or replay a capture instead."
-    )
+    profile = spec.ble
+    if profile is None:
+        raise ValueError(f"device {spec.name!r} has no BLE profile in the registry")
+    try:
+        from firmware_bridge.transports.ble import BleLink
+    except ImportError as exc:
+        raise TransportUnavailable(
+            f"device {spec.name!r} streams over BLE, which needs bleak and "
+            f"bleak-retry-connector ({exc.name} is missing): pip install 'emgspasm[devices]'"
+        ) from exc
+
+    def make(clock: Callable[[], float]) -> Link:
+        return BleLink(profile, endpoint, clock=clock)
+
+    return make
 
 
 TRANSPORTS: dict[str, LinkBuilder] = {"serial": _serial_links, "ble": _ble_links}
@@ -289,7 +307,8 @@ def open_source(
     silence_timeout_s: float | None = 5.0,
     backoff: Any = None,
 ) -> Any:
-    """A `ReconnectingSource` streaming ``device`` from ``port`` (serial) or ``address`` (BLE).
+    """A `ReconnectingSource` streaming ``device`` from ``port`` (serial) or ``address`` (BLE:
+    an address, an advertised name, or None for the first device advertising its service).
 
     ``options`` override codec options (e.g. ``{"n_channels": 2}``); ``capture_path`` also
     writes a raw ``.emgcap`` capture of the session (closed when the source ends).
@@ -303,11 +322,12 @@ def open_source(
     link_factory = TRANSPORTS[spec.transport](spec, endpoint)
     header = spec.session_header(endpoint)
     capture = CaptureWriter(capture_path, header) if capture_path is not None else None
+    setup = spec.ble.setup if spec.ble else ()
     return ReconnectingSource(
         link_factory,
         decoder_from_header(header),
-        name=f"{spec.name}@{endpoint}",
-        start_commands=spec.start_commands,
+        name=f"{spec.name}@{endpoint or 'scan'}",
+        start_commands=(*setup, *spec.start_commands),
         stop_commands=spec.stop_commands,
         silence_timeout_s=silence_timeout_s,
         backoff=backoff,
@@ -352,3 +372,8 @@ def _ble_dict(profile: BleProfile | None) -> dict[str, Any] | None:
 def serial_devices() -> list[DeviceSpec]:
     """Registry entries that stream over a serial port (and so have pty emulators)."""
     return [spec for spec in DEVICES.values() if spec.transport == "serial"]
+
+
+def ble_devices() -> list[DeviceSpec]:
+    """Registry entries that stream over BLE."""
+    return [spec for spec in DEVICES.values() if spec.ble is not None]

@@ -1,9 +1,10 @@
-"""Virtual devices: every serial protocol of the registry, on a pty, with injectable faults.
+"""Virtual devices: every protocol of the registry with an emulator, with injectable faults.
 
-`make_emulator("cyton", uv=...)` gives a `PtyDevice` that behaves like the board (waits for its
-start command, streams at its rate on its own clock) and sends exactly the bytes the project's
-codecs encode. The BLE devices (Myo, EMGF over NUS) need the BLE test stack of TESTING.md, which
-comes with the BLE transport; asking for one raises `TransportUnavailable`.
+`make_emulator("cyton", uv=...)` gives a `PtyDevice` (serial devices, on a pseudo-terminal) and
+`make_emulator("myo")` a `BleEmulator` (BLE devices: a Bumble peripheral on the BLE test stack of
+TESTING.md, reached through unmodified bleak). Both behave like the real device — wait for the
+start command, stream at its rate on its own clock (`DeviceCore`) — and send exactly the bytes
+the project's codecs encode.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from firmware_bridge.devices import DeviceSpec, TransportUnavailable, get_device
+from firmware_bridge.devices import DEVICES, DeviceSpec, TransportUnavailable, get_device
+from firmware_bridge.emulators.ble_stack import BleEmulator, BleTestStack, unavailable_reason
+from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
 from firmware_bridge.emulators.faults import FaultPlan, FaultSchedule, UnitFaults
 from firmware_bridge.emulators.personality import (
     PERSONALITIES,
@@ -21,11 +24,14 @@ from firmware_bridge.emulators.personality import (
     Reaction,
     make_personality,
 )
-from firmware_bridge.emulators.pty_device import EmulatorStats, PtyDevice
+from firmware_bridge.emulators.pty_device import PtyDevice
 from firmware_bridge.emulators.signal import EmulatedSignal
 
 __all__ = [
     "PERSONALITIES",
+    "BleEmulator",
+    "BleTestStack",
+    "DeviceCore",
     "EmulatedSignal",
     "EmulatorStats",
     "FaultPlan",
@@ -36,18 +42,25 @@ __all__ = [
     "UnitFaults",
     "device_personality",
     "make_emulator",
+    "unavailable_reason",
 ]
 
 
 def device_personality(spec: DeviceSpec, **options: Any) -> Personality:
-    """The emulator personality for a registry entry (serial devices only)."""
-    if spec.transport != "serial":
+    """The emulator personality for a registry entry; `TransportUnavailable` for a device
+    without an emulator (gForce)."""
+    try:
+        return make_personality(spec.codec, dict(spec.codec_options), fs=spec.fs, **options)
+    except KeyError as exc:
         raise TransportUnavailable(
-            f"device {spec.name!r} is a BLE device: its emulator runs on the BLE test stack "
-            "(bleak against a Bumble peripheral), which comes with the BLE transport and is not "
-            "implemented yet. Serial devices with pty emulators: cyton, bitalino, emgf, ascii."
-        )
-    return make_personality(spec.codec, dict(spec.codec_options), fs=spec.fs, **options)
+            f"device {spec.name!r} has no emulator (protocol {spec.codec!r}); emulated: "
+            f"{', '.join(emulated_devices())}"
+        ) from exc
+
+
+def emulated_devices() -> list[str]:
+    """Registry names of the devices that have an emulator."""
+    return [spec.name for spec in DEVICES.values() if spec.codec in PERSONALITIES]
 
 
 def make_emulator(
@@ -57,10 +70,13 @@ def make_emulator(
     uv: np.ndarray | None = None,
     faults: FaultPlan | None = None,
     link_path: str | os.PathLike[str] | None = None,
+    address: str | None = None,
     seed: int = 0,
     personality_options: dict[str, Any] | None = None,
-) -> PtyDevice:
-    """An (unstarted) pty emulator of ``device``.
+) -> PtyDevice | BleEmulator:
+    """An (unstarted) emulator of ``device``: a `PtyDevice` for a serial device (reachable
+    through the stable symlink ``link_path``), a `BleEmulator` for a BLE device (at
+    ``address``, default ``F0:E0:00:00:00:01``).
 
     The signal is ``signal`` (counts), else ``uv`` (µV at the device rate, converted with the
     device's codec), else 60 s of random counts over the full range.
@@ -75,4 +91,7 @@ def make_emulator(
                 personality.codec, round(60 * personality.fs),
                 n_channels=personality.n_channels, seed=seed, loop=True,
             )
+    if spec.transport == "ble":
+        return BleEmulator(personality, signal, faults=faults,
+                           **({"address": address} if address else {}))
     return PtyDevice(personality, signal, faults=faults, link_path=link_path)

@@ -5,12 +5,16 @@ for BITalino) and answers a few other commands; an Arduino sketch printing lines
 from power-up. Each personality captures that behaviour for one protocol and encodes samples
 with the project's own codec (`encode_samples`), so the emulator emits exactly the bytes of
 PROTOCOLS.md. The table `PERSONALITIES` maps a codec name to its personality class.
+
+Serial devices read commands byte by byte (a command may arrive split across reads); a BLE
+device receives each command as one GATT write (Myo's ``01 03 …`` set-mode message), so a
+personality reacts to a whole `write`, which by default is a run of single-byte commands.
 """
 
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,12 +23,13 @@ import numpy as np
 from firmware_bridge.protocols.base import Codec
 from firmware_bridge.protocols.bitalino import SAMPLING_RATES, BitalinoCodec
 from firmware_bridge.protocols.emgf import EmgfCodec
+from firmware_bridge.protocols.myo import N_CHARACTERISTICS, SAMPLES_PER_NOTIFICATION
 from firmware_bridge.protocols.registry import make_codec
 
 
 @dataclass(frozen=True, slots=True)
 class Reaction:
-    """What a command byte makes the device do."""
+    """What a command makes the device do."""
 
     start: bool = False
     stop: bool = False
@@ -34,11 +39,12 @@ class Reaction:
 _IGNORE = Reaction()
 
 
-class Personality(ABC):
+class Personality:
     """One device's behaviour on the wire.
 
     ``codec`` encodes the samples; ``channels`` are the signal columns streamed (BITalino's
     start mask can choose fewer); ``samples_per_unit`` is how many samples one wire unit holds.
+    The base device ignores every command (an Arduino sketch printing lines).
     """
 
     streams_on_power_up: ClassVar[bool] = False
@@ -54,9 +60,22 @@ class Personality(ABC):
         """Channels currently streamed."""
         return len(self.channels)
 
-    @abstractmethod
     def command(self, byte: int, streaming: bool) -> Reaction:
-        """React to one byte from the host."""
+        """React to one command byte from the host."""
+        return _IGNORE
+
+    def write(self, data: bytes, streaming: bool) -> Iterator[Reaction]:
+        """React to bytes from the host, in order: one `command` per byte, each seeing the
+        streaming state the previous ones left."""
+        for byte in data:
+            reaction = self.command(byte, streaming)
+            streaming = reaction.start or (streaming and not reaction.stop)
+            yield reaction
+
+    def notify_channel(self, start_index: int) -> int:
+        """Transport channel of the unit starting at ``start_index`` (BLE: index of the
+        notifying characteristic; one stream for most devices)."""
+        return 0
 
     def preamble(self) -> bytes:
         """Bytes sent when streaming starts, before the first samples."""
@@ -165,8 +184,27 @@ class AsciiPersonality(Personality):
 
     streams_on_power_up: ClassVar[bool] = True
 
-    def command(self, byte: int, streaming: bool) -> Reaction:
-        return _IGNORE
+
+class MyoPersonality(Personality):
+    """Thalmic Myo (myohw.h): commands are whole writes to the command characteristic, a
+    header ``command, payload_size`` then the payload. Set mode (``0x01``, 3 bytes: EMG, IMU,
+    classifier mode) streams EMG for EMG mode ``0x02`` (filtered) or ``0x03`` (raw) and stops
+    for ``0x00``; everything else (sleep mode ``0x09``, vibrate, unlock …) is accepted and has
+    no effect on the stream. One unit is one notification of 2 samples, notified on the four
+    EMG characteristics in rotation."""
+
+    SET_MODE: ClassVar[int] = 0x01
+    EMG_STREAMING_MODES: ClassVar[frozenset[int]] = frozenset({0x02, 0x03})
+
+    samples_per_unit = SAMPLES_PER_NOTIFICATION
+
+    def write(self, data: bytes, streaming: bool) -> Iterator[Reaction]:
+        if len(data) >= 3 and data[0] == self.SET_MODE and data[1] == len(data) - 2 == 3:
+            streams = data[2] in self.EMG_STREAMING_MODES
+            yield Reaction(start=streams, stop=not streams)
+
+    def notify_channel(self, start_index: int) -> int:
+        return (start_index // SAMPLES_PER_NOTIFICATION) % N_CHARACTERISTICS
 
 
 PERSONALITIES: dict[str, type[Personality]] = {
@@ -174,8 +212,9 @@ PERSONALITIES: dict[str, type[Personality]] = {
     "bitalino": BitalinoPersonality,
     "emgf": EmgfPersonality,
     "ascii": AsciiPersonality,
+    "myo": MyoPersonality,
 }
-"""Codec name -> personality of the device that speaks it (serial devices only)."""
+"""Codec name -> personality of the device that speaks it."""
 
 EMGF_DEFAULT_FS = 1000.0
 EMGF_DEFAULT_CHANNELS = 4
@@ -194,7 +233,7 @@ def make_personality(
         cls = PERSONALITIES[codec_name]
     except KeyError:
         known = ", ".join(sorted(PERSONALITIES))
-        raise KeyError(f"no serial emulator for protocol {codec_name!r}; have: {known}") from None
+        raise KeyError(f"no emulator for protocol {codec_name!r}; have: {known}") from None
     codec_opts = dict(codec_options or {})
     if codec_name == "emgf":  # the device states its own format: take it from the options
         rate = float(fs or codec_opts.get("fs") or EMGF_DEFAULT_FS)

@@ -2,10 +2,7 @@
 
 A thread owns the master side of `os.openpty()`; the code under test opens the slave path (or a
 stable symlink to it) with pyserial exactly as it would open ``/dev/ttyUSB0`` (TESTING.md). The
-device behaves like a board: it waits for its start command, then streams its protocol's wire
-units at the device rate on its own clock. The clock is real time: sample ``k`` is due ``k / fs``
-seconds after the first start, and the clock keeps running while the device is stopped, stalled
-or unplugged, so whatever was not sent in those times is lost, as with real hardware.
+device itself — start command, clock, faults — is a `DeviceCore`; this module moves its bytes.
 
 Unplugging on a pty: closing the master is the unplug (the host's reads fail with EIO and unread
 bytes are discarded), but a pty cannot be re-opened once its master is closed. So the device is
@@ -31,13 +28,11 @@ import select
 import threading
 import time
 import tty
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-import numpy as np
-
-from firmware_bridge.emulators.faults import FaultPlan, FaultSchedule
+from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
+from firmware_bridge.emulators.faults import FaultPlan
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -48,26 +43,6 @@ TICK_S = 0.004
 
 MAX_BACKLOG_BYTES = 64 * 1024
 """Bytes waiting for the host before further units are dropped (device buffer overflow)."""
-
-
-@dataclass(slots=True)
-class EmulatorStats:
-    """What the emulated device did, for tests and for the `emulate` command's summary."""
-
-    starts: int = 0
-    stops: int = 0
-    units_sent: int = 0
-    samples_sent: int = 0
-    units_dropped: int = 0
-    """Units skipped by injected drops."""
-    samples_dropped: int = 0
-    overflow_units: int = 0
-    """Units dropped because nobody read the port (backlog full)."""
-    garbage_bytes: int = 0
-    stalls: int = 0
-    unplugs: int = 0
-    replugs: int = 0
-    bytes_written: int = 0
 
 
 class PtyDevice:
@@ -91,21 +66,16 @@ class PtyDevice:
         tick_s: float = TICK_S,
         max_backlog_bytes: int = MAX_BACKLOG_BYTES,
     ) -> None:
+        self.core = DeviceCore(personality, signal, faults)
         self.personality = personality
         self.signal = signal
-        self.faults = FaultSchedule(faults, personality.fs)
         self.link_path = Path(link_path) if link_path is not None else None
         self.tick_s = tick_s
         self.max_backlog_bytes = max_backlog_bytes
-        self.stats = EmulatorStats()
         self._master: int | None = None
         self._slave: int | None = None
         self._slave_path: str | None = None
         self._out = bytearray()
-        self._streaming = False
-        self._t0: float | None = None  # device clock origin (first start)
-        self._next = 0  # next device sample index to send
-        self._stall_until = 0.0
         self._replug_at: float | None = None
         self._requests: queue.SimpleQueue[tuple[str, float | None]] = queue.SimpleQueue()
         self._closing = threading.Event()
@@ -114,6 +84,24 @@ class PtyDevice:
         self.error: BaseException | None = None
 
     # ---- public ---------------------------------------------------------------------------
+
+    endpoint_option = "--port"
+    """The ``emgspasm stream`` option that takes `endpoint`."""
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Environment a host process needs to reach the device: nothing, for a pty."""
+        return {}
+
+    @property
+    def endpoint(self) -> str:
+        """What a host opens (`port`)."""
+        return self.port
+
+    @property
+    def where(self) -> str:
+        """Where the device is, for people."""
+        return f"{self.slave_path} (stable link: {self.port})"
 
     @property
     def port(self) -> str:
@@ -130,26 +118,29 @@ class PtyDevice:
         return self._slave_path
 
     @property
+    def stats(self) -> EmulatorStats:
+        """What the device did so far."""
+        return self.core.stats
+
+    @property
     def streaming(self) -> bool:
         """Whether the device is currently streaming."""
-        return self._streaming
+        return self.core.streaming
 
     @property
     def next_index(self) -> int:
         """Device index of the next sample to be sent."""
-        return self._next
+        return self.core.next_index
 
     @property
     def exhausted(self) -> bool:
         """A finite (non-looping) signal has no whole unit left to send."""
-        spu = self.personality.samples_per_unit
-        return not self.signal.loop and self._next + spu > self.signal.length
+        return self.core.exhausted
 
     def start(self) -> str:
         """Create the pty, start the device thread, return `port`."""
         self._plug()
-        if self.personality.streams_on_power_up:
-            self._start_streaming(time.monotonic())
+        self.core.connected(time.monotonic(), self)
         self._thread = threading.Thread(target=self._run, name="pty-device", daemon=True)
         self._thread.start()
         return self.port
@@ -210,8 +201,10 @@ class PtyDevice:
                 readable, _, _ = select.select([self._master], wlist, [], self.tick_s)
                 if readable:
                     self._read_commands(time.monotonic())
-                if self._master is not None and self._streaming:
-                    self._produce(time.monotonic())
+                if self._master is not None:
+                    unplug_s = self.core.produce(time.monotonic(), self)
+                    if unplug_s is not None:
+                        self._do_unplug(time.monotonic(), unplug_s)
                 if self._master is not None and self._out:
                     self._write_out()
         except BaseException as exc:  # surfaced through wait_until / tests
@@ -239,69 +232,18 @@ class PtyDevice:
             if exc.errno == errno.EIO:  # no slave open: nothing to read
                 return
             raise
-        for byte in data:
-            reaction = self.personality.command(byte, self._streaming)
-            if reaction.stop and self._streaming:
-                self._streaming = False
-                self.stats.stops += 1
-            if reaction.reply:
-                self._out += reaction.reply
-            if reaction.start:
-                self._start_streaming(now)
+        self.core.receive(data, now, self)
 
-    def _start_streaming(self, now: float) -> None:
-        if self._t0 is None:
-            self._t0 = now
-            self._next = 0
-        elif not self._streaming:
-            self._next = max(self._next, self._due(now))
-        self._streaming = True
-        self.stats.starts += 1
-        self._out += self.personality.preamble()
+    # ---- Wire (DeviceCore's output) -------------------------------------------------------------
 
-    def _due(self, now: float) -> int:
-        assert self._t0 is not None
-        return int((now - self._t0) * self.personality.fs)
+    def send_unit(self, data: bytes, start: int) -> bool:
+        if len(self._out) > self.max_backlog_bytes:
+            return False
+        self._out += data
+        return True
 
-    def _produce(self, now: float) -> None:
-        if now < self._stall_until:
-            return
-        spu = self.personality.samples_per_unit
-        n_units = (self._due(now) - self._next) // spu
-        if n_units <= 0:
-            return
-        counts = self.signal.window(self._next, n_units * spu)
-        if counts.shape[0] < n_units * spu:  # a finite signal ended: the device falls silent
-            n_units = counts.shape[0] // spu
-            if n_units == 0:
-                return
-        cols = [c % counts.shape[1] for c in self.personality.channels]
-        units = self.personality.encode(np.ascontiguousarray(counts[: n_units * spu, cols]),
-                                        self._next)
-        for unit in units:
-            start = self._next
-            fault = self.faults.for_unit(start, spu)
-            if fault.unplug_s is not None:
-                self._do_unplug(now, fault.unplug_s)
-                return
-            if fault.stall_s:
-                self._stall_until = now + fault.stall_s
-                self.stats.stalls += 1
-                return  # this unit and the rest are produced again after the stall
-            self._next += spu
-            if fault.garbage:
-                self._out += fault.garbage
-                self.stats.garbage_bytes += len(fault.garbage)
-            if fault.drop:
-                self.stats.units_dropped += 1
-                self.stats.samples_dropped += spu
-                continue
-            if len(self._out) > self.max_backlog_bytes:
-                self.stats.overflow_units += 1
-                continue
-            self._out += unit
-            self.stats.units_sent += 1
-            self.stats.samples_sent += spu
+    def send_bytes(self, data: bytes) -> None:
+        self._out += data
 
     def _write_out(self) -> None:
         assert self._master is not None
@@ -334,6 +276,7 @@ class PtyDevice:
     def _do_unplug(self, now: float, duration_s: float | None) -> None:
         self._write_out()  # best effort: what the host has not read yet is lost anyway
         self._unplug_now()
+        self.core.disconnected()
         self.stats.unplugs += 1
         self._replug_at = None if duration_s is None else now + duration_s
         log.info("emulator unplugged%s", "" if duration_s is None else f" for {duration_s:g} s")
@@ -354,11 +297,5 @@ class PtyDevice:
         self._replug_at = None
         self._plug()
         self.stats.replugs += 1
-        was_streaming = self._streaming
-        self._streaming = False  # a new link: wait for the start command again
-        if self.personality.streams_on_power_up:
-            self._start_streaming(now)
-        elif was_streaming:
-            # the board's clock runs on; samples until the next start are never sent
-            self._next = max(self._next, self._due(now))
+        self.core.connected(now, self)  # a new link: most boards wait for their start command
         log.info("emulator replugged as %s", self._slave_path)

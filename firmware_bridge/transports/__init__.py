@@ -1,9 +1,10 @@
 """Transports: how bytes get from a device to a `StreamDecoder`, and how sessions are kept.
 
 One async source interface (`Source`, yielding `SampleBlock`s) over interchangeable links:
-serial through pyserial (`serial.SerialLink`, imported lazily so that reading captures does not
-need pyserial), BLE through bleak later. `ReconnectingSource` is our reconnect loop around any
-link; `capture` records raw sessions and `replay` plays them back through the same decoder.
+serial through pyserial (`serial.SerialLink`), BLE through bleak and bleak-retry-connector
+(`ble.BleLink`); both are imported lazily, so that reading captures needs neither.
+`ReconnectingSource` is our reconnect loop around any link; `capture` records raw sessions and
+`replay` plays them back through the same decoder.
 `Backoff` and `ReconnectingSource` load on first use, so reading a capture (``emgspasm analyze
 x.emgcap``) needs neither pyserial nor tenacity.
 """

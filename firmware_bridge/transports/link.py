@@ -2,9 +2,9 @@
 
 A link is opened, written to (commands), read as a stream of `Received` chunks, and closed. It
 knows nothing of codecs, gaps or retries: losing the connection just raises `LinkLost`, and the
-reconnect loop (`reconnect.py`) decides what happens next. Serial implements this now; a BLE
-link (bleak notifications, one `Received` per notification with the characteristic as channel)
-plugs into the same loop later.
+reconnect loop (`reconnect.py`) decides what happens next. Serial (`serial.SerialLink`) and BLE
+(`ble.BleLink`: one `Received` per notification, with the characteristic as channel) implement
+it; both hand data over through an `inbox.Inbox`.
 """
 
 from __future__ import annotations

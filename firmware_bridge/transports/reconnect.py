@@ -1,4 +1,4 @@
-"""`ReconnectingSource`: our reconnect loop around any `Link` (serial now, BLE later).
+"""`ReconnectingSource`: our reconnect loop around any `Link` (serial port, BLE device).
 
 On an unplug, a read error or a silent link the loop keeps what it has (the codec and its
 counters live on in the `StreamDecoder`), closes the dead link, and retries with exponential
@@ -195,6 +195,26 @@ class ReconnectingSource(Source):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
+    async def _open(self, link: Link) -> bool:
+        """Open ``link``; False when `stop()` came first. Opening a BLE link includes a scan
+        of several seconds, which a stop must not have to wait for: the attempt is
+        cancelled."""
+        assert self._wake is not None
+        opening = asyncio.ensure_future(link.open())
+        stopping = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not opening.done():
+                opening.cancel()
+                with contextlib.suppress(asyncio.CancelledError, LinkError):
+                    await opening
+        if opening.cancelled():
+            return False
+        opening.result()  # raises what open() raised
+        return True
+
     async def _connect(self, *, first: bool) -> Link | None:
         """A newly opened link; None when stopped (or, after a disconnect, when giving up).
         The first connection raises `LinkError` if the device never answers."""
@@ -226,10 +246,13 @@ class ReconnectingSource(Source):
                         return None
                     link = self.link_factory(self.clock)
                     try:
-                        await link.open()
+                        opened = await self._open(link)
                     except BaseException:
                         await link.close()
                         raise
+                    if not opened:
+                        await link.close()
+                        return None
                     return link
         except LinkError:
             if first and not self._stop_requested.is_set():

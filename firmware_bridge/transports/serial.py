@@ -6,10 +6,10 @@ round to it, which would blur gap bounds), and a slow consumer cannot stop the O
 drained promptly. Reads follow TESTING.md: ``read(in_waiting or 1)``, never a large fixed size,
 because a big ``read`` discards what it already had when the device disappears mid-call.
 
-Backpressure instead of loss: the thread hands chunks to the event loop through a queue bounded
-in bytes; when the consumer falls that far behind, the thread waits, the OS buffer fills, and
-the device (or driver) drops data — which the codec's counter then reports as a gap. Nothing is
-discarded here without being counted somewhere.
+Backpressure instead of loss: the thread hands chunks to the event loop through an `Inbox`
+bounded in bytes; when the consumer falls that far behind, the thread waits, the OS buffer fills,
+and the device (or driver) drops data — which the codec's counter then reports as a gap. Nothing
+is discarded here without being counted somewhere.
 
 ``port`` is anything `serial.serial_for_url` accepts: ``/dev/ttyUSB0``, ``COM3``, a pty path, a
 stable symlink such as ``/dev/serial/by-id/...`` (which survives replugging, unlike
@@ -23,28 +23,16 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import serial
 
 from firmware_bridge.transports.events import Received
+from firmware_bridge.transports.inbox import MAX_BUFFERED_BYTES, Inbox
 from firmware_bridge.transports.link import Link, LinkError, LinkLost
 
 READ_TIMEOUT_S = 0.05
 """How often the reader thread wakes when idle to notice `close()`; also bounds its exit time."""
-
-MAX_BUFFERED_BYTES = 8 << 20
-"""Bytes read but not yet consumed before the reader thread waits (backpressure)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Lost:
-    reason: str
-
-
-_END = object()
-_INTERRUPT = object()
 
 
 class SerialLink(Link):
@@ -69,17 +57,13 @@ class SerialLink(Link):
         self._serial_options = dict(serial_options or {})
         self._ser: serial.SerialBase | None = None
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[Any] | None = None
+        self._inbox: Inbox | None = None
         self._stop = threading.Event()
-        self._space = threading.Condition()
-        self._buffered = 0
 
     # ---- Link -----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
+        self._inbox = Inbox(self.port, self._max_buffered)
         try:
             self._ser = await asyncio.to_thread(self._open_port)
         except (serial.SerialException, OSError, ValueError) as exc:
@@ -98,34 +82,19 @@ class SerialLink(Link):
         except (serial.SerialException, OSError) as exc:
             raise LinkLost(f"{self.port}: write failed: {exc}") from exc
 
-    async def chunks(self, silence_timeout_s: float | None) -> AsyncIterator[Received]:
-        queue = self._queue
-        if queue is None:
+    def chunks(self, silence_timeout_s: float | None) -> AsyncIterator[Received]:
+        if self._inbox is None:
             raise LinkLost(f"{self.port}: not open")
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), silence_timeout_s)
-            except TimeoutError:
-                raise LinkLost(
-                    f"{self.port}: no data for {silence_timeout_s:g} s"
-                ) from None
-            if item is _END or item is _INTERRUPT:
-                return
-            if isinstance(item, _Lost):
-                raise LinkLost(f"{self.port}: {item.reason}")
-            self._consumed(len(item.data))
-            yield item
+        return self._inbox.chunks(silence_timeout_s)
 
     def interrupt(self) -> None:
-        loop, queue = self._loop, self._queue
-        if loop is not None and queue is not None:
-            with contextlib.suppress(RuntimeError):  # loop already closed
-                loop.call_soon_threadsafe(queue.put_nowait, _INTERRUPT)
+        if self._inbox is not None:
+            self._inbox.interrupt()
 
     async def close(self) -> None:
         self._stop.set()
-        with self._space:
-            self._space.notify_all()
+        if self._inbox is not None:
+            self._inbox.close()
         ser, self._ser = self._ser, None
         if ser is not None:
             with contextlib.suppress(Exception):
@@ -161,8 +130,8 @@ class SerialLink(Link):
         ser.flush()
 
     def _read_loop(self) -> None:
-        ser = self._ser
-        assert ser is not None
+        ser, inbox = self._ser, self._inbox
+        assert ser is not None and inbox is not None
         try:
             while not self._stop.is_set():
                 data = ser.read(ser.in_waiting or 1)
@@ -171,27 +140,10 @@ class SerialLink(Link):
                 waiting = ser.in_waiting  # read(1) returned the first byte of a burst
                 if waiting:
                     data += ser.read(waiting)
-                self._deliver(Received(bytes(data), self._clock()))
+                inbox.put_waiting(Received(bytes(data), self._clock()))
         except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
             # TypeError/AttributeError: pyserial's posix read after close() from another thread.
             if not self._stop.is_set():
-                self._deliver(_Lost(str(exc) or type(exc).__name__))
+                inbox.lost(str(exc) or type(exc).__name__)
         finally:
-            self._deliver(_END)
-
-    def _deliver(self, item: Any) -> None:
-        loop, queue = self._loop, self._queue
-        if loop is None or queue is None:
-            return
-        if isinstance(item, Received):
-            with self._space:
-                while self._buffered > self._max_buffered and not self._stop.is_set():
-                    self._space.wait(0.1)
-                self._buffered += len(item.data)
-        with contextlib.suppress(RuntimeError):  # the loop was closed under us
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    def _consumed(self, n: int) -> None:
-        with self._space:
-            self._buffered -= n
-            self._space.notify()
+            inbox.end()

@@ -1,7 +1,7 @@
 """The async source interface every transport and replay implements.
 
 Like bleak's one small API over many backends: a consumer writes ``async for block in source``
-and gets `SampleBlock`s, whether the source is a serial port, a BLE peripheral (later), a raw
+and gets `SampleBlock`s, whether the source is a serial port, a BLE peripheral, a raw
 capture being replayed or a recording file. `stop()` asks the source to end cleanly (the
 iteration then finishes after the last decoded samples, nothing is dropped), and `stats` holds
 the counts the end-of-session summary reports.

@@ -2,7 +2,7 @@
 
 Each test runs the device's emulator (exact wire bytes from the project's codecs) and the real
 `open_source` serial path on the emulator's stable link, then walks the received blocks
-against what the emulator sent (`emulator_support.align`): samples bit-exact, every injected
+against what the emulator sent (`stream_check.align`): samples bit-exact, every injected
 drop a gap of the right length, stalls harmless, an unplug followed by recovery losing only
 the outage and reported as a reconnect.
 
@@ -17,7 +17,7 @@ import time
 
 import pytest
 import serial
-from emulator_support import align, run_session
+from stream_check import align, run_session
 
 from firmware_bridge.devices import get_device, serial_devices
 from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality

@@ -1,9 +1,10 @@
-"""The device registry: every entry is consistent with its codec, BLE entries say clearly that
-their transport is missing, serial entries need a port."""
+"""The device registry: every entry is consistent with its codec, BLE entries open through the
+BLE transport (or say clearly what to install), serial entries need a port."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -42,13 +43,28 @@ def test_entries_agree_with_their_codec(name: str) -> None:
     decoder_from_header(spec.session_header("somewhere"))  # a capture could be decoded
     if spec.transport == "ble":
         assert spec.ble is not None and spec.ble.notify
-        assert all(u == u.lower() and len(u) == 36 for u in (spec.ble.service, *spec.ble.notify))
+        uuids = (spec.ble.service, spec.ble.advertised_service, *spec.ble.notify)
+        assert all(u == u.lower() and len(u) == 36 for u in uuids)
 
 
 @pytest.mark.parametrize("name", ["myo", "gforce", "emgf-ble"])
-def test_ble_devices_fail_loudly_until_the_ble_transport_exists(name: str) -> None:
-    with pytest.raises(TransportUnavailable, match=r"BLE transport .* not implemented yet"):
-        open_source(name, address="AA:BB:CC:DD:EE:FF")
+def test_ble_devices_open_a_ble_link_with_setup_before_start(name: str) -> None:
+    from firmware_bridge.transports.ble import BleLink
+
+    spec = get_device(name)
+    source = open_source(name, address="AA:BB:CC:DD:EE:FF")  # connects only when iterated
+    link = source.link_factory(lambda: 0.0)
+    assert isinstance(link, BleLink) and link.profile == spec.ble
+    assert link.endpoint == "AA:BB:CC:DD:EE:FF"
+    assert spec.ble is not None
+    assert source.start_commands == (*spec.ble.setup, *spec.start_commands)
+    assert open_source(name).link_factory(lambda: 0.0).endpoint is None  # scan by service
+
+
+def test_ble_without_bleak_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "firmware_bridge.transports.ble", None)
+    with pytest.raises(TransportUnavailable, match=r"pip install 'emgspasm\[devices\]'"):
+        open_source("myo")
     assert issubclass(TransportUnavailable, NotImplementedError)
 
 

@@ -168,3 +168,31 @@ def test_stop_before_any_data_ends_cleanly() -> None:
 
     assert asyncio.run(main()) == []
     assert device.commands == [b"b", b"s"]
+
+
+class SlowLink(FakeLink):
+    """Opens like a BLE link scanning for a device that is not there."""
+
+    cancelled = False
+
+    async def open(self) -> None:
+        self.device.opened += 1
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            SlowLink.cancelled = True
+            raise
+
+
+def test_stop_cancels_a_connection_attempt_in_progress() -> None:
+    device = FakeDevice([], fail_opens=[])
+    header = session_header(device="fake", codec="emgf")
+    source = ReconnectingSource(lambda clock: SlowLink(device, clock),
+                                decoder_from_header(header), name="slow", backoff=TINY)
+
+    async def main() -> list:
+        asyncio.get_running_loop().call_later(0.05, source.stop)
+        return await collect(source)
+
+    assert asyncio.run(main()) == []
+    assert SlowLink.cancelled and device.opened == 1 and device.closed == 1

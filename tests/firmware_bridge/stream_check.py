@@ -1,5 +1,6 @@
-"""Helpers for the pty integration tests: run an emulator against a real serial source and
-walk the received blocks against what the emulator sent.
+"""Helpers for the emulator integration tests (pty serial and BLE test stack): run an emulator
+against the real `open_source` path of its transport and walk the received blocks against what
+the emulator sent.
 
 The emulators send uniformly random counts, so a few samples pin their position in the truth
 uniquely. `align` uses that to find where every received block really belongs (searching only
@@ -10,14 +11,23 @@ really went missing: "bit-exact" and "gaps of the right length" are checked in o
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
 from firmware_bridge.devices import get_device, open_source
-from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
+from firmware_bridge.emulators import (
+    BleEmulator,
+    EmulatedSignal,
+    FaultPlan,
+    PtyDevice,
+    device_personality,
+    make_emulator,
+)
 from firmware_bridge.transports import Backoff, SampleBlock, SourceStats
 
 FAST_BACKOFF = Backoff(initial_s=0.02, max_s=0.1, jitter_s=0.02, first_connect_s=3.0)
@@ -30,7 +40,7 @@ class Session:
     blocks: list[SampleBlock]
     stats: SourceStats
     truth_uv: np.ndarray
-    emulator: PtyDevice
+    emulator: PtyDevice | BleEmulator
     first: int = -1
     """Truth index of the first sample received (set by `align`)."""
     end: int = -1
@@ -44,6 +54,8 @@ class GapCheck:
     reported: object
     estimate: int
     true_missing: int
+    at: int | None = None
+    """Device index of the first missing sample."""
 
     @property
     def within_bounds(self) -> bool:
@@ -63,17 +75,20 @@ def run_session(
     timeout_s: float = 15.0,
 ) -> Session:
     """Emulate ``device`` sending ``seconds`` of random counts (then falling silent), stream
-    it through `open_source` on the emulator's stable link, stop once everything was sent."""
+    it through `open_source` (a pty's stable link, or the BLE test stack with the process's
+    ``DBUS_SYSTEM_BUS_ADDRESS`` pointing at it), stop once everything was sent."""
     spec = get_device(device).with_options(**(options or {}))
     personality = device_personality(spec)
     n = round(seconds * personality.fs)
     signal = EmulatedSignal.random(personality.codec, n, n_channels=personality.n_channels,
                                    seed=seed)
-    emu = PtyDevice(personality, signal, faults=faults, link_path=tmp_path / f"{device}-port")
+    emu = make_emulator(spec, signal=signal, faults=faults,
+                        link_path=tmp_path / f"{device}-port")
     emu.start()
-    source = open_source(spec, port=emu.port, backoff=FAST_BACKOFF)
 
-    async def main() -> list[SampleBlock]:
+    async def main() -> tuple[list[SampleBlock], SourceStats, np.ndarray]:
+        where = {"address" if spec.transport == "ble" else "port": emu.endpoint}
+        source = open_source(spec, backoff=FAST_BACKOFF, **where)
         blocks: list[SampleBlock] = []
 
         async def stopper() -> None:
@@ -87,16 +102,17 @@ def run_session(
         async for block in source:
             blocks.append(block)
         await task
-        return blocks
+        truth = np.asarray(source.decoder.codec.to_uv(signal.counts), dtype=float)
+        return blocks, source.stats, truth
 
     try:
-        blocks = asyncio.run(main())
+        with mock.patch.dict(os.environ, emu.environment):
+            blocks, stats, truth = asyncio.run(main())
     finally:
         emu.close()
     if emu.error is not None:
         raise emu.error
-    truth = source.decoder.codec.to_uv(signal.counts)
-    return Session(blocks, source.stats, np.asarray(truth, dtype=float), emu)
+    return Session(blocks, stats, truth, emu)
 
 
 def _matches(truth: np.ndarray, at: int, samples: np.ndarray) -> bool:
@@ -132,7 +148,7 @@ def align(session: Session) -> list[GapCheck]:
         )
         at = pos + block.gap_estimate if pos + block.gap_estimate in fits else fits[0]
         if block.gap_bounds != (0, 0) or at != pos:
-            checks.append(GapCheck(block.gap_before, block.gap_estimate, at - pos))
+            checks.append(GapCheck(block.gap_before, block.gap_estimate, at - pos, pos))
         pos = at + block.n_samples
     assert pos is not None, "no samples received"
     session.end = pos
