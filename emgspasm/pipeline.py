@@ -199,6 +199,8 @@ class Pipeline:
                               for ep, (on, off), f in zip(closed, bounds, feats, strict=True)]
             return
         assert self.model is not None
+        self._assembler.observe_closed([(ep.channel, ep.start_hop, ep.decided_hop)
+                                        for ep in closed])
         masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
                            for a, b in cores])
         labels, confidence = self.model.predict(feats, masks)

@@ -115,3 +115,20 @@ def test_frequent_gaps_and_a_dead_partner_channel_do_not_crash():
     events += pipe.flush()
     assert pipe.samples_missing == 9 * 40
     assert all(e.channels for e in events)
+
+
+def test_events_are_emitted_at_the_decision_time_they_carry():
+    """decided_at_s is when the stream could decide, and the event comes out of the push that
+    reaches it: never earlier than the event's end, never a block (plus a hop) later. 200 Hz,
+    8 channels: partner channels often hold an event back while their own episode is open."""
+    rec = simulated(60.0, 200.0, 8, 0).recording
+    pipe = Pipeline(rec.fs, rec.channels)
+    block = 4
+    slack = (block + pipe.geo.hop) / rec.fs + 1e-9
+    seen = 0
+    for i in range(0, rec.n_samples, block):
+        for e in pipe.push(rec.samples[i:i + block]):
+            assert e.end_s <= e.decided_at_s <= pipe.time_s + 1e-9, e
+            assert pipe.time_s - e.decided_at_s <= slack, (pipe.time_s, e)
+            seen += 1
+    assert seen > 10

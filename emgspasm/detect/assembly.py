@@ -72,9 +72,19 @@ class EventAssembler:
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
         self._pending: list[LabelledEpisode] = []
+        self._closed: list[tuple[int, int, int]] = []
 
     def add(self, episodes: Sequence[LabelledEpisode]) -> None:
         self._pending.extend(episodes)
+
+    def observe_closed(self, closed: Sequence[tuple[int, int, int]]) -> None:
+        """(channel, start_hop, decided_hop) of every episode that closed, labelled or not.
+
+        While open, any of them may have held an event back (`_complete`); once the event is
+        released, its `decided_at_s` must include the moment the last of them was decided, or
+        it would claim a decision earlier than the one the stream could actually make.
+        """
+        self._closed.extend(closed)
 
     def release(self, current_hop: int, open_starts: Sequence[tuple[int, int]],
                 final: bool = False) -> list[Event]:
@@ -92,6 +102,10 @@ class EventAssembler:
             else:
                 keep.extend(group)
         self._pending = keep
+        # A closed episode can only raise the decision hop of a group ending after it was
+        # decided; groups still to come start no earlier than what is pending or open now.
+        horizon = min([e.start_hop for e in keep] + [s for _, s in open_starts] + [current_hop])
+        self._closed = [c for c in self._closed if c[2] >= horizon]
         return sorted(out, key=lambda e: (e.start_s, e.label))
 
     def _components(self) -> list[list[LabelledEpisode]]:
@@ -131,23 +145,29 @@ class EventAssembler:
 
     def _complete(self, group: list[LabelledEpisode], current_hop: int,
                   open_starts: Sequence[tuple[int, int]]) -> bool:
+        if current_hop <= max(e.end_hop for e in group) + self._wait_hops(group):
+            return False
+        could_join = self._joiner_test(group)
+        return not any(could_join(ch, start) for ch, start in open_starts)
+
+    def _joiner_test(self, group: list[LabelledEpisode]) -> Callable[[int, int], bool]:
+        """Whether an episode on channel `ch` starting at `start` could still join `group`
+        once labelled: overlapping it on a related channel (any channel starting with it, for
+        an artifact), or within the merge wait on one of its channels."""
         label = group_label(group)
         gap = self._wait_hops(group)
         end = max(e.end_hop for e in group)
-        if current_hop <= end + gap:
-            return False
         chans = {e.channel for e in group}
         near = chans | {self.pair_of(c) for c in chans}
         onsets = [e.start_hop for e in group]
-        for ch, start in open_starts:
-            # Still open and able to join once labelled: overlapping on a related channel
-            # (any channel starting with it, for an artifact), or within the merge gap.
+
+        def could_join(ch: int, start: int) -> bool:
             common = label == "artifact" and any(abs(start - o) <= self.common_onset_hops
                                                  for o in onsets)
             could_overlap = start <= end and (ch in near or common)
-            if could_overlap or (ch in chans and start - end - 1 < gap):
-                return False
-        return True
+            return could_overlap or (ch in chans and start - end - 1 < gap)
+
+        return could_join
 
     def _wait_hops(self, group: list[LabelledEpisode]) -> int:
         """Hops after the group's end during which a later episode could still join it.
@@ -163,7 +183,9 @@ class EventAssembler:
     def _event(self, group: list[LabelledEpisode]) -> Event | None:
         label = group_label(group)
         end = max(e.end_hop for e in group)
-        decided = max(max(e.decided_hop for e in group), end + self._wait_hops(group))
+        could_join = self._joiner_test(group)
+        held_by = [d for ch, start, d in self._closed if could_join(ch, start)]
+        decided = max(max(e.decided_hop for e in group), end + self._wait_hops(group), *held_by)
         weights = np.array([e.offset_hop - e.onset_hop + 1 for e in group], dtype=float)
         conf = float(np.average([e.confidence for e in group], weights=weights))
         chans = sorted({e.channel for e in group})

@@ -98,3 +98,14 @@ def test_wait_covers_every_member_label_not_only_the_group_label():
     asm.add([ep(0, 450, 470, "cramp")])
     (ev,) = asm.release(10_000, [])
     assert (ev.start_s, ev.end_s) == (1.0, 4.71)
+
+
+def test_decision_time_includes_what_held_the_event_back():
+    """An open episode on the partner channel holds a voluntary event until it closes; the
+    event's decided_at_s is then that episode's decision, even when it got no label."""
+    asm = assembler()
+    asm.add([ep(0, 100, 150, "voluntary", decided=172)])
+    assert asm.release(400, [(1, 140)]) == []  # ch2 opened during the event: wait
+    asm.observe_closed([(1, 140, 600)])  # it closed at 600 and was labelled "nothing"
+    (ev,) = asm.release(601, [])
+    assert ev.decided_at_s == (600 + 1) * 0.01
