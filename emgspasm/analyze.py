@@ -41,8 +41,9 @@ class ChunkObserver(Protocol):
     """Something that sees the raw samples as they stream past (a progress bar, the signal
     summary a report needs): the one pass over the file serves them all."""
 
-    def begin(self, fs: float, channels: Sequence[str]) -> None:
-        """Called once, before any samples: the recording's rate and channel names."""
+    def begin(self, fs: float, channels: Sequence[str], n_samples: int) -> None:
+        """Called once, before any samples: the recording's rate, channel names and length
+        (samples per channel to come, gaps not counted)."""
 
     def update(self, samples: np.ndarray) -> None:
         """Samples (n, channels) in µV, in order."""
@@ -66,14 +67,14 @@ def analyze(source: str | Path | Recording, options: AnalyzeOptions | None = Non
     if isinstance(source, Recording):
         pipe = _pipeline(source.fs, source.channels, opts)
         for obs in observers:
-            obs.begin(source.fs, source.channels)
+            obs.begin(source.fs, source.channels, source.n_samples)
         return _run(pipe, _recording_chunks(source, opts.chunk_s), source.gaps, observers)
     from emgspasm.io import open_reader
 
     with open_reader(source, fs=opts.fs, units=opts.units, **opts.reader_kwargs) as reader:
         pipe = _pipeline(reader.fs, reader.channels, opts)
         for obs in observers:
-            obs.begin(reader.fs, reader.channels)
+            obs.begin(reader.fs, reader.channels, reader.n_samples)
         chunk = max(1, round(opts.chunk_s * reader.fs))
         return _run(pipe, reader.chunks(chunk), reader.gaps, observers)
 

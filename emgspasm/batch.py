@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -73,24 +73,27 @@ def events_path_for(path: str | Path, out_dir: str | Path) -> Path:
 def analyze_recording(path: str | Path, out_dir: str | Path,
                       options: AnalyzeOptions | None = None,
                       outputs: BatchOutputs = BatchOutputs(),
-                      progress: Callable[[int], None] | None = None) -> AnalysisResult:
-    """Analyse one file, write its outputs and its result record; never raises for bad input.
+                      progress: Progress | None = None) -> AnalysisResult:
+    """Analyse one file, write its outputs and its result record; never raises for a file.
 
-    `progress`, if given, is called with the number of samples read after every chunk.
+    A bad input is the expected failure (its reader names the file and the byte or line); any
+    other exception is a bug, but one recording's bug must not cost a night's batch either,
+    so it too becomes this recording's error entry. `progress`, if given, hears how many
+    samples the file holds once it is opened, then how many were read after every chunk.
     """
     opts = options or AnalyzeOptions()
     out_dir = Path(out_dir)
+    # Until this run finishes, no record may vouch for the outputs it is about to overwrite.
+    result_path_for(path, out_dir).unlink(missing_ok=True)
     fingerprint = Fingerprint.of(path, opts, outputs).to_dict()
     counter = _SampleCounter(progress)
     profile = _ProfileBuilder(opts.mains_hz) if outputs.report else None
     observers: list[ChunkObserver] = [counter] + ([profile] if profile else [])
     try:
         events = analyze(path, opts, observers=observers)
-    except (OSError, ValueError, RuntimeError) as exc:
-        result = AnalysisResult(path=str(path), ok=False, error=f"{type(exc).__name__}: {exc}",
-                                fingerprint=fingerprint)
-        return _save(result, out_dir)
-    written = write_events(events_path_for(path, out_dir), events)
+        written = write_events(events_path_for(path, out_dir), events)
+    except Exception as exc:  # recorded per file, see the docstring
+        return _save(failed(path, exc, fingerprint), out_dir)
     counts = Counter(e.label for e in events)
     result = AnalysisResult(path=str(path), ok=True, events_path=str(written),
                             n_events=len(events), per_label={k: counts.get(k, 0) for k in LABELS},
@@ -110,11 +113,17 @@ def analyze_recording(path: str | Path, out_dir: str | Path,
             result.outputs["annotated"] = str(write_annotated_copy(
                 path, events, annotated_copy_path(path, out_dir),
                 reader_kwargs=_reader_kwargs(opts)))
-    except (OSError, ValueError, RuntimeError, ImportError) as exc:
-        # ImportError: a report without matplotlib installed (the message says what to install).
+    except Exception as exc:  # e.g. ImportError: a report without matplotlib
         result.ok = False
         result.error = f"events written, but an export failed: {type(exc).__name__}: {exc}"
     return _save(result, out_dir)
+
+
+def failed(path: str | Path, exc: BaseException,
+           fingerprint: dict[str, Any] | None = None) -> AnalysisResult:
+    """The error entry of a recording that could not be analysed."""
+    return AnalysisResult(path=str(path), ok=False, error=f"{type(exc).__name__}: {exc}",
+                          fingerprint=fingerprint or {})
 
 
 def annotated_copy_path(path: str | Path, out_dir: str | Path) -> Path:
@@ -147,7 +156,7 @@ class _ProfileBuilder:
         self.mains_hz = tuple(mains_hz)
         self.profile = None
 
-    def begin(self, fs: float, channels: Sequence[str]) -> None:
+    def begin(self, fs: float, channels: Sequence[str], n_samples: int) -> None:
         from emgspasm.report.profile import RecordingProfile
 
         self.profile = RecordingProfile(fs, list(channels), mains_hz=self.mains_hz or None)
@@ -165,23 +174,32 @@ def _save(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     return result
 
 
-class _SampleCounter:
-    """Counts samples (for the recording's duration) and reports them to a progress callback."""
+class Progress(Protocol):
+    """Where a recording's progress goes (a bar in this process, or a queue to it)."""
 
-    def __init__(self, callback: Callable[[int], None] | None) -> None:
-        self.callback = callback
+    def __call__(self, read: int, total: int = 0) -> None:
+        """`read` more samples were read; the job grew by `total` samples (once, on opening)."""
+
+
+class _SampleCounter:
+    """Counts samples (for the recording's duration) and reports them to `progress`."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
         self.fs = 0.0
         self.read = 0
         self.missing = 0
 
-    def begin(self, fs: float, channels: Sequence[str]) -> None:
+    def begin(self, fs: float, channels: Sequence[str], n_samples: int) -> None:
         self.fs = fs
+        if self.progress is not None:
+            self.progress(0, n_samples)
 
     def update(self, samples: np.ndarray) -> None:
         n = int(samples.shape[0])
         self.read += n
-        if n and self.callback is not None:
-            self.callback(n)
+        if n and self.progress is not None:
+            self.progress(n)
 
     def add_gap(self, n_missing: int) -> None:
         self.missing += n_missing

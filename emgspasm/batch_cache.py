@@ -11,8 +11,10 @@ would mean reading every 24-hour file in full just to decide to skip it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +37,20 @@ def _file_stamp(path: str | Path) -> dict[str, int]:
 
 
 def _model_stamp(model: str | None) -> dict[str, Any]:
+    """The model by content, not path: a Dask worker and the client may install the package
+    in different places, and a retrained model may replace a file of the same name."""
     from emgspasm.detect.classifier import DEFAULT_MODEL
 
     ref = Path(model) if model else Path(str(resources.files("emgspasm.models")
                                              .joinpath(DEFAULT_MODEL)))
-    return {"model": str(ref), **_file_stamp(ref)}
+    stamp = _file_stamp(ref)
+    return {"model": ref.name, "sha256": _sha256(str(ref), stamp["size"], stamp["mtime_ns"])}
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    """Content hash of a model file, computed once per (path, size, mtime) in a process."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class Fingerprint:
         except OSError:
             model = {"model": options.model}
         opts = json.loads(json.dumps(dataclasses.asdict(options), default=str))
+        opts.pop("chunk_s")  # results do not depend on it (the pipeline is chunk-invariant)
         return cls(input=stamp, options=opts, outputs=asdict(outputs), model=model,
                    version=__version__)
 

@@ -10,7 +10,8 @@ Results come back in input order. Recordings whose results are current are skipp
 `emgspasm.batch_cache`) unless ``force``; two inputs that would write the same output names
 are refused with an error entry rather than silently overwriting each other. Progress goes to
 two tqdm bars, files and samples (samples are counted per chunk in this process and in pool
-workers; from a Dask cluster they arrive per finished file).
+workers; from a Dask cluster they arrive per finished file). A job that dies (a bug, a killed
+worker) becomes that recording's error entry; the batch goes on.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from multiprocessing import Manager, get_context
+from contextlib import ExitStack, contextmanager
+from multiprocessing import get_context
 from pathlib import Path
 
 from tqdm import tqdm
 
 from emgspasm.analyze import AnalyzeOptions
-from emgspasm.batch import AnalysisResult, BatchOutputs, analyze_recording
+from emgspasm.batch import AnalysisResult, BatchOutputs, Progress, analyze_recording, failed
 from emgspasm.batch_cache import current_result
 
 
@@ -55,7 +56,7 @@ def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
             results[i] = reused
         else:
             todo.append(i)
-    with _Bars(len(paths), [paths[i] for i in todo], opts, enabled=progress) as bars:
+    with _Bars(len(paths), enabled=progress) as bars:
         bars.files.update(len(paths) - len(todo))
         jobs = [(i, paths[i]) for i in todo]
         if scheduler:
@@ -66,7 +67,7 @@ def run_batch(paths: Sequence[str | Path], out_dir: str | Path,
             run = _here
         for i, result in run(jobs, out, opts, outputs, bars):
             results[i] = result
-            bars.file_done()
+            bars.files.update(1)
     return [results[i] for i in range(len(paths))]
 
 
@@ -77,22 +78,30 @@ Runner = Callable[..., Iterator[tuple[int, AnalysisResult]]]
 def _here(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
           bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
     for i, p in jobs:
-        yield i, analyze_recording(p, out, opts, outputs, progress=bars.samples_read)
+        try:
+            yield i, analyze_recording(p, out, opts, outputs,
+                                       progress=bars.progress if bars.enabled else None)
+        except Exception as exc:  # e.g. the output directory became unwritable
+            yield i, failed(p, exc)
 
 
 def _in_pool(workers: int) -> Runner:
     def run(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
             bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
         ctx = get_context("spawn")
-        with Manager() as manager, ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            counts = manager.Queue()
-            futures: dict[Future, int] = {
-                pool.submit(analyze_recording, p, out, opts, outputs,
-                            _QueueProgress(counts) if bars.enabled else None): i
+        with ExitStack() as stack:
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=ctx))
+            report = None
+            if bars.enabled:
+                counts = stack.enter_context(ctx.Manager()).Queue()
+                stack.enter_context(_drain(counts, bars.progress))
+                report = _QueueProgress(counts)
+            futures: dict[Future, Job] = {
+                pool.submit(analyze_recording, p, out, opts, outputs, report): (i, p)
                 for i, p in jobs}
-            with _drain(counts, bars.samples_read):
-                for fut in as_completed(futures):
-                    yield futures[fut], fut.result()
+            for fut in as_completed(futures):
+                i, p = futures[fut]
+                yield i, _outcome(fut, p)
     return run
 
 
@@ -105,14 +114,25 @@ def _on_dask(address: str) -> Runner:
         except ImportError as exc:
             raise RuntimeError("--scheduler needs Dask: pip install 'emgspasm[dist]'") from exc
         with Client(address) as client:
+            # pure=False: a rerun must analyse again (the file or model may have changed
+            # under the same name), and every submission gets its own task key.
             futures = {client.submit(analyze_recording, p, str(out), opts, outputs,
-                                     pure=False, key=f"analyze-{i}-{Path(p).name}"): i
-                       for i, p in jobs}
+                                     pure=False): (i, p) for i, p in jobs}
             for fut in dask_completed(list(futures)):
-                result = fut.result()
-                bars.samples_read(result.n_samples)
-                yield futures[fut], result
+                i, p = futures[fut]
+                result = _outcome(fut, p)
+                bars.progress(result.n_samples, result.n_samples)
+                yield i, result
     return run
+
+
+def _outcome(future, path: str | Path) -> AnalysisResult:
+    """A finished job's result, or the error entry of a job that died (a killed worker, a
+    broken pool): the batch goes on either way."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return failed(path, exc)
 
 
 class _QueueProgress:
@@ -121,19 +141,19 @@ class _QueueProgress:
     def __init__(self, counts) -> None:
         self.counts = counts
 
-    def __call__(self, n: int) -> None:
-        self.counts.put(n)
+    def __call__(self, read: int, total: int = 0) -> None:
+        self.counts.put((read, total))
 
 
 @contextmanager
-def _drain(counts, sink: Callable[[int], None]) -> Iterator[None]:
+def _drain(counts, sink: Progress) -> Iterator[None]:
     """Move sample counts from worker processes to the progress bar while jobs run."""
     stop = threading.Event()
 
     def pump() -> None:
         while not stop.is_set() or not counts.empty():
             try:
-                sink(counts.get(timeout=0.1))
+                sink(*counts.get(timeout=0.1))
             except queue.Empty:
                 continue
             except (EOFError, OSError):  # the manager went away: nothing more will come
@@ -149,25 +169,26 @@ def _drain(counts, sink: Callable[[int], None]) -> Iterator[None]:
 
 
 class _Bars:
-    """A files bar and a samples bar (tqdm), or nothing when progress is off."""
+    """A files bar and a samples bar (tqdm), or nothing when progress is off.
 
-    def __init__(self, n_files: int, todo: Sequence[str | Path], opts: AnalyzeOptions,
-                 enabled: bool) -> None:
+    The samples total grows as each recording is opened (its header says how long it is),
+    so nothing is read twice just to size a bar."""
+
+    def __init__(self, n_files: int, enabled: bool) -> None:
         self.enabled = enabled
-        total = _total_samples(todo, opts) if enabled else None
         self.files = tqdm(total=n_files, unit="file", desc="files", disable=not enabled,
                           position=0)
-        self.samples = tqdm(total=total, unit="sample", unit_scale=True, desc="samples",
+        self.samples = tqdm(total=0, unit="sample", unit_scale=True, desc="samples",
                             disable=not enabled, position=1)
         self._lock = threading.Lock()
 
-    def samples_read(self, n: int) -> None:
-        if n:
-            with self._lock:
-                self.samples.update(n)
-
-    def file_done(self) -> None:
-        self.files.update(1)
+    def progress(self, read: int, total: int = 0) -> None:
+        with self._lock:
+            if total:
+                self.samples.total += total
+                self.samples.refresh()
+            if read:
+                self.samples.update(read)
 
     def __enter__(self) -> _Bars:
         return self
@@ -175,17 +196,3 @@ class _Bars:
     def __exit__(self, *exc) -> None:
         self.samples.close()
         self.files.close()
-
-
-def _total_samples(paths: Sequence[str | Path], opts: AnalyzeOptions) -> int | None:
-    """Samples to read across `paths`, from their headers (unreadable files count 0)."""
-    from emgspasm.io import open_reader
-
-    total = 0
-    for p in paths:
-        try:
-            with open_reader(p, fs=opts.fs, units=opts.units, **opts.reader_kwargs) as reader:
-                total += reader.n_samples
-        except (OSError, ValueError, RuntimeError):
-            continue
-    return total

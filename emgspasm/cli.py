@@ -53,18 +53,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print(summary_table(results))
     out = Path(args.out)
     (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
+    failed = [r for r in results if not r.ok]
+    summary_ok = True
     if args.report:
         from emgspasm.batch_report import write_batch_summary
 
-        print(f"report: {write_batch_summary(results, out / 'summary.html')}")
-    failed = [r for r in results if not r.ok]
+        try:
+            print(f"report: {write_batch_summary(results, out / 'summary.html')}")
+        except (ImportError, OSError) as exc:
+            print(f"error: summary report not written: {exc}", file=sys.stderr)
+            summary_ok = False
     for r in failed:
         print(f"error: {r.path}: {r.error}", file=sys.stderr)
     reused = sum(r.reused for r in results)
     if reused:
         print(f"{reused} of {len(results)} recordings had current results and were not redone "
               "(--force redoes them)")
-    return 1 if failed else 0
+    return 1 if failed or not summary_ok else 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,9 @@ def test_process_pool_with_progress_matches_the_serial_run(recordings, tmp_path,
     assert _outputs(tmp_path / "pool") == _outputs(tmp_path / "serial")
     assert [r.ok for r in pooled] == [r.ok for r in serial]
     err = capsys.readouterr().err
-    assert "files" in err and "samples" in err and "4/4" in err
+    assert "files" in err and "4/4" in err
+    done, total = re.findall(r"samples: 100%\|[^|]*\| (\S+)/(\S+)", err)[-1]
+    assert done == total  # the total grew with each file opened and every sample was read
 
 
 def test_dask_local_cluster_gives_bit_identical_results(recordings, tmp_path):
@@ -100,3 +103,38 @@ def test_dask_local_cluster_gives_bit_identical_results(recordings, tmp_path):
     assert len(_outputs(tmp_path / "serial")) == 3
     assert [(r.ok, r.n_events, r.per_label) for r in on_dask] == \
         [(r.ok, r.n_events, r.per_label) for r in serial]
+
+
+def test_a_crash_mid_rerun_never_leaves_a_record_vouching_for_its_outputs(
+        recordings, tmp_path, monkeypatch):
+    import emgspasm.batch
+
+    good = recordings[:1]
+    assert run_batch(good, tmp_path)[0].ok
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C (or the OOM killer) half way through a rerun
+
+    with monkeypatch.context() as m:
+        m.setattr(emgspasm.batch, "analyze", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(good, tmp_path, AnalyzeOptions(mains_hz=(60.0,)))
+    (again,) = run_batch(good, tmp_path)
+    assert again.ok and not again.reused
+
+
+def test_an_unexpected_exception_is_one_recordings_error_not_the_batchs(
+        recordings, tmp_path, monkeypatch):
+    import emgspasm.batch
+
+    real = emgspasm.batch.analyze
+
+    def buggy(path, *args, **kwargs):
+        if Path(path).name == "rec1.edf":
+            raise IndexError("a bug")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(emgspasm.batch, "analyze", buggy)
+    results = run_batch(recordings[:3], tmp_path)
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].error == "IndexError: a bug"

@@ -154,16 +154,16 @@ class EventAssembler:
         """Whether an episode on channel `ch` starting at `start` could still join `group`
         once labelled: overlapping it on a related channel (any channel starting with it, for
         an artifact), or within the merge wait on one of its channels."""
-        label = group_label(group)
         gap = self._wait_hops(group)
         end = max(e.end_hop for e in group)
         chans = {e.channel for e in group}
         near = chans | {self.pair_of(c) for c in chans}
-        onsets = [e.start_hop for e in group]
+        # Any artifact member (not only an artifact-labelled group: a satellite counts too)
+        # can pull in an artifact that began with it on any channel (`_components`).
+        onsets = [e.start_hop for e in group if e.label == "artifact"]
 
         def could_join(ch: int, start: int) -> bool:
-            common = label == "artifact" and any(abs(start - o) <= self.common_onset_hops
-                                                 for o in onsets)
+            common = any(abs(start - o) <= self.common_onset_hops for o in onsets)
             could_overlap = start <= end and (ch in near or common)
             return could_overlap or (ch in chans and start - end - 1 < gap)
 

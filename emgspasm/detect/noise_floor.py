@@ -68,7 +68,7 @@ def _column_nanquantile(history: np.ndarray, q: float, previous: np.ndarray) -> 
     interpolation is a gather. Columns without any value keep `previous`.
     """
     ordered = np.sort(history, axis=0)
-    count = np.isfinite(history).sum(axis=0)
+    count = (~np.isnan(history)).sum(axis=0)  # NaN = no value yet; sort puts NaNs last
     position = q * np.maximum(count - 1, 0)
     below = np.floor(position).astype(np.int64)
     above = np.minimum(below + 1, np.maximum(count - 1, 0))

@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 
 GAPS = {"artifact": 160, "cramp": 100}
@@ -109,3 +112,66 @@ def test_decision_time_includes_what_held_the_event_back():
     asm.observe_closed([(1, 140, 600)])  # it closed at 600 and was labelled "nothing"
     (ev,) = asm.release(601, [])
     assert ev.decided_at_s == (600 + 1) * 0.01
+
+
+LABEL_CHOICES = ["voluntary", "cramp", "twitch", "rigidity", "artifact"]
+
+
+@st.composite
+def episode_streams(draw):
+    """Per-channel non-overlapping episodes, each decided 22 hops after its end (as the
+    segmenter does), with random labels, satellites and unlabelled ("nothing") episodes."""
+    eps = []
+    for ch in range(3):
+        t = draw(st.integers(0, 40))
+        for _ in range(draw(st.integers(0, 6))):
+            length = draw(st.integers(1, 120))
+            label = draw(st.sampled_from([*LABEL_CHOICES, None]))
+            eps.append((ch, t, t + length - 1, label, draw(st.booleans())))
+            t += length + 22 + draw(st.integers(0, 150))
+    return eps
+
+
+@settings(max_examples=300, deadline=None)
+@given(eps=episode_streams(), cuts=st.lists(st.integers(1, 200), max_size=30))
+def test_any_release_schedule_gives_the_same_events(eps, cuts):
+    """Events (and their decision times) do not depend on when release() is called, as long
+    as episodes are added when they close and open ones are reported: chunk invariance of
+    the assembly stage, with the timing of a real segmenter."""
+    def run(times):
+        asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: GAPS.get(lab, 0),
+                             pair_of=PAIRS.get, common_onset_hops=30)
+        out, done = [], set()
+        for now in times:
+            closed = [e for e in eps if e[2] + 22 <= now and e not in done]
+            done.update(closed)
+            asm.observe_closed([(ch, a, b + 22) for ch, a, b, _lab, _sat in closed])
+            asm.add([ep(ch, a, b, lab, satellite=sat) for ch, a, b, lab, sat in closed
+                     if lab is not None])
+            opens = [(ch, a) for ch, a, b, _lab, _sat in eps if a <= now < b + 22]
+            out += asm.release(now, opens)
+        return out
+
+    end = max((b for _, _, b, _, _ in eps), default=0) + 400
+    times = sorted({min(end, sum(cuts[:k + 1])) for k in range(len(cuts))} | {end})
+    assert sorted(_as_tuples(run(times))) == sorted(_as_tuples(run([end])))
+
+
+def test_an_artifact_satellite_waits_for_artifacts_that_began_with_it():
+    """A cramp group holding an artifact satellite (partner channel) must not be released while
+    an artifact that began with that satellite is open on an unrelated channel: once closed it
+    joins the group (common onset), whatever the group's own label."""
+    first = [ep(1, 10, 300, "cramp"), ep(0, 12, 60, "artifact", satellite=True)]
+    late = ep(2, 14, 500, "artifact")
+
+    together = assembler()
+    together.add([*first, late])
+    (whole,) = together.release(10_000, [])
+    assert whole.channels == ["ch1", "ch2", "ch3"]
+
+    apart = assembler()
+    apart.add(first)
+    assert apart.release(450, [(2, 14)]) == []
+    apart.observe_closed([(2, 14, 522)])
+    apart.add([late])
+    assert _as_tuples(apart.release(10_000, [])) == _as_tuples([whole])
