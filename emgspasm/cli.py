@@ -48,8 +48,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     outputs = BatchOutputs(report=args.report, csv="csv" in args.export,
                            annotated="annotations" in args.export)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    results = run_batch(args.paths, args.out, opts, outputs=outputs, workers=args.workers,
-                        scheduler=args.scheduler, force=args.force, progress=progress)
+    try:
+        results = run_batch(args.paths, args.out, opts, outputs=outputs, workers=args.workers,
+                            scheduler=args.scheduler, force=args.force, progress=progress)
+    except (RuntimeError, OSError) as exc:  # no Dask, an unreachable scheduler, no --out
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(summary_table(results))
     out = Path(args.out)
     (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))

@@ -82,3 +82,16 @@ def test_analyze_rejects_an_unknown_export(capsys):
     with pytest.raises(SystemExit):
         main(["analyze", "x.bdf", "--out", "o", "--export", "pdf"])
     assert "unknown export pdf" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_an_error_line_not_a_traceback(tmp_path, capsys):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.distributed")
+    rec = tmp_path / "r.csv"
+    assert main(["simulate", "--out", str(rec), "--duration", "5", "--fs", "500",
+                 "--channels", "1"]) == 0
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["analyze", str(rec), "--out", str(tmp_path / "out"), "--no-progress",
+                     "--scheduler", "tcp://127.0.0.1:9"])  # discard port: nothing listens
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: ")
