@@ -246,7 +246,8 @@ def window_features(
         power[flat] = 0.0  # a flat window's "spectrum" is rounding noise of its mean
         out["mean_freq"] = mean_frequency(freqs, power)
         out["median_freq"] = median_frequency(freqs, power, fs=fs)
-        out.update(band_fractions(freqs, power, bands))
+        if names is None or want & set(bands):
+            out.update(band_fractions(freqs, power, bands))
 
     if "env_cv" in want:
         out["env_cv"] = _envelope_cv(rows, fs=fs)

@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from emgspasm.dsp.spectrum import band_fractions, band_share, window_periodogram
+from emgspasm.dsp.spectrum import band_powers, power_share, window_periodogram
 
 LOW_EDGE_HZ = 20.0
 """Energy below the sEMG band edge [De Luca 2010] is motion, baseline wander or ECG P/T waves."""
@@ -64,10 +64,13 @@ def quality_features(
     if {"lf_fraction", "mains_fraction"} & set(names):
         freqs, power = window_periodogram(rows, fs=fs)
         lowest = freqs[1] if freqs.size > 1 else 0.0
-        out["lf_fraction"] = band_fractions(freqs, power, {"low": (lowest, LOW_EDGE_HZ)})["low"]
         # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
         half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / n)
-        out["mains_fraction"] = band_share(freqs, power, mains_bands(fs, mains_hz, half_width))
+        comb = list(mains_bands(fs, mains_hz, half_width).values())
+        powers, total = band_powers(freqs, power, [(lowest, LOW_EDGE_HZ), *comb])
+        out["lf_fraction"] = power_share(powers[..., 0], total)
+        out["mains_fraction"] = power_share(np.ascontiguousarray(powers[..., 1:]).sum(axis=-1),
+                                            total)
     if "flat_fraction" in names:
         out["flat_fraction"] = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
     if "clip_fraction" in names:

@@ -22,9 +22,10 @@ from scipy.signal import windows as sig_windows
 
 __all__ = [
     "band_fractions",
-    "band_share",
+    "band_powers",
     "mean_frequency",
     "median_frequency",
+    "power_share",
     "window_periodogram",
 ]
 
@@ -110,21 +111,15 @@ def band_fractions(
     of bands (a mains comb has dozens) costs one pass over the spectrum, and each row is
     computed the same way whatever the batch (a boolean-mask gather would not be).
     """
-    band_power, total = _band_powers(freqs, power, list(bands.values()))
-    shares = _share(band_power, total[..., None])
+    band_power, total = band_powers(freqs, power, list(bands.values()))
+    shares = power_share(band_power, total[..., None])
     return {k: shares[..., i] for i, k in enumerate(bands)}
 
 
-def band_share(freqs: np.ndarray, power: np.ndarray,
-               bands: Mapping[str, tuple[float, float]]) -> np.ndarray:
-    """Share of each row's power in the union of (non-overlapping) `bands`, e.g. a mains comb."""
-    band_power, total = _band_powers(freqs, power, list(bands.values()))
-    return _share(np.ascontiguousarray(band_power).sum(axis=-1), total)
-
-
-def _band_powers(freqs: np.ndarray, power: np.ndarray,
-                 edges_hz: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """Power in each ``[low, high)`` band (last axis) and each row's total power."""
+def band_powers(freqs: np.ndarray, power: np.ndarray,
+                edges_hz: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Power in each ``[low, high)`` band (last axis) and each row's total power, from one
+    cumulative sum however many bands there are."""
     cum = np.zeros((*power.shape[:-1], power.shape[-1] + 1))
     np.cumsum(power, axis=-1, out=cum[..., 1:])
     edges = np.searchsorted(freqs, np.asarray(edges_hz, dtype=np.float64).reshape(-1, 2),
@@ -132,7 +127,7 @@ def _band_powers(freqs: np.ndarray, power: np.ndarray,
     return cum[..., edges[:, 1]] - cum[..., edges[:, 0]], cum[..., -1]
 
 
-def _share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+def power_share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
     """part / total, 0 where a row has no power."""
     return np.divide(part, total, out=np.zeros(np.broadcast(part, total).shape),
                      where=total > 0)
