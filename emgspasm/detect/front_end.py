@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
@@ -125,18 +126,24 @@ class FrontEnd:
         if ends.size == 0:
             return FeatureFrame(np.zeros(0, dtype=np.int64), {})
         # Sample offset (in `joined`) just past each window's last sample.
-        stops = geo.feature_window + (ends - self._hops_done) * geo.hop
-        idx = stops[:, None] + np.arange(-geo.feature_window, 0)[None, :]
+        starts = (ends - self._hops_done) * geo.hop
         per_batch = max(1, CACHE_BATCH_SAMPLES // (geo.feature_window * self.n_channels))
-        batches = [self._features_of(joined, idx[i:i + per_batch])
-                   for i in range(0, idx.shape[0], per_batch)]
+        views = {k: sliding_window_view(v, geo.feature_window, axis=0) for k, v in joined.items()}
+        batches = [self._features_of(views, starts[i:i + per_batch])
+                   for i in range(0, starts.shape[0], per_batch)]
         values = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
         return FeatureFrame(ends - 1, values)
 
-    def _features_of(self, joined: dict[str, np.ndarray],
-                     idx: np.ndarray) -> dict[str, np.ndarray]:
-        """Features of the windows whose sample offsets (in `joined`) are the rows of `idx`."""
-        w_emg, w_broad, w_raw = (joined[k][idx] for k in ("emg", "broad", "raw"))
+    def _features_of(self, views: dict[str, np.ndarray],
+                     starts: np.ndarray) -> dict[str, np.ndarray]:
+        """Features of the windows starting at `starts` (offsets into the joined signals).
+
+        `views` are sliding-window views (positions, channels, window): gathering rows of them
+        copies each window once, already laid out channel by channel, so the feature code's
+        (windows, channels, samples) arrays need no second transposed copy.
+        """
+        w_emg, w_broad, w_raw = (views[k][starts].transpose(0, 2, 1)
+                                 for k in ("emg", "broad", "raw"))
         spectral = window_features(w_emg, fs=self.fs, names=SPECTRAL_FEATURES)
         values = {k: spectral[k] for k in SPECTRAL_FEATURES}
         values.update(quality_features(w_raw, fs=self.fs, mains_hz=self.mains_hz))
