@@ -31,9 +31,12 @@ class TreeEnsemblePredictor:
         base = np.repeat(offsets, [len(t.nodes) for t in trees])
         self.feature = nodes["feature_idx"].astype(np.intp)
         self.threshold = nodes["num_threshold"].astype(np.float64)
-        self.left = (nodes["left"].astype(np.intp) + base)
-        self.right = (nodes["right"].astype(np.intp) + base)
-        self.is_leaf = nodes["is_leaf"].astype(bool)
+        own = np.arange(len(nodes), dtype=np.intp)
+        leaf = nodes["is_leaf"].astype(bool)
+        # A leaf points to itself: once a row reaches it, further levels keep it there, so the
+        # walk needs no per-level leaf test.
+        self.left = np.where(leaf, own, nodes["left"].astype(np.intp) + base)
+        self.right = np.where(leaf, own, nodes["right"].astype(np.intp) + base)
         self.value = nodes["value"].astype(np.float64)
         self.roots = offsets.astype(np.intp)  # tree t of iteration i is index i*K + k
         self.depth = int(nodes["depth"].max()) + 1
@@ -46,11 +49,8 @@ class TreeEnsemblePredictor:
         node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
         rows = np.arange(x.shape[0])[:, None]
         for _ in range(self.depth):
-            leaf = self.is_leaf[node]
-            if leaf.all():
-                break
             go_left = x[rows, self.feature[node]] <= self.threshold[node]
-            node = np.where(leaf, node, np.where(go_left, self.left[node], self.right[node]))
+            node = np.where(go_left, self.left[node], self.right[node])
         values = self.value[node].reshape(x.shape[0], -1, self.n_classes)  # rows, iters, K
         # Sum over iterations along a contiguous last axis: each row's sum is then the same
         # whatever else is in the batch (chunk invariance of the pipeline).

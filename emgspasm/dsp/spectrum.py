@@ -16,6 +16,7 @@ which other windows were computed alongside it (chunk invariance, DESIGN.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 from scipy.signal import windows as sig_windows
@@ -46,7 +47,7 @@ def window_periodogram(rows: np.ndarray, *, fs: float) -> tuple[np.ndarray, np.n
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     n = rows.shape[-1]
-    taper = sig_windows.hann(n, sym=False)
+    taper = _periodic_hann(n)
     centred = rows - (rows.sum(axis=-1, keepdims=True) / n)
     spec = np.fft.rfft(centred * taper, axis=-1)
     power = spec.real * spec.real + spec.imag * spec.imag
@@ -55,6 +56,15 @@ def window_periodogram(rows: np.ndarray, *, fs: float) -> tuple[np.ndarray, np.n
     stop = power.shape[-1] if n % 2 else power.shape[-1] - 1
     power[..., 1:stop] *= 2.0
     return np.fft.rfftfreq(n, d=1.0 / fs), power
+
+
+@lru_cache(maxsize=16)
+def _periodic_hann(n: int) -> np.ndarray:
+    """The taper for `n`-sample windows, made once (a stream asks for the same length
+    thousands of times); read-only so no caller can alter the shared copy."""
+    taper = sig_windows.hann(n, sym=False)
+    taper.setflags(write=False)
+    return taper
 
 
 def mean_frequency(freqs: np.ndarray, power: np.ndarray) -> np.ndarray:
