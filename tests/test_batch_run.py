@@ -138,3 +138,16 @@ def test_an_unexpected_exception_is_one_recordings_error_not_the_batchs(
     results = run_batch(recordings[:3], tmp_path)
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error == "IndexError: a bug"
+
+
+def test_a_job_whose_worker_died_becomes_an_error_entry():
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from emgspasm.batch_run import _outcome
+
+    died: Future = Future()
+    died.set_exception(BrokenProcessPool("a worker was killed (out of memory?)"))
+    result = _outcome(died, "night.bdf")
+    assert not result.ok and result.path == "night.bdf"
+    assert result.error.startswith("BrokenProcessPool: a worker was killed")
