@@ -8,6 +8,8 @@ tested whatever model is installed.
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 from sklearn.dummy import DummyClassifier
 
@@ -22,3 +24,12 @@ def dummy_model() -> EpisodeModel:
     x = np.zeros((2, len(FEATURE_NAMES)))
     estimator = DummyClassifier(strategy="prior").fit(x, list(LABELS))
     return EpisodeModel(estimator, FEATURE_NAMES)
+
+
+async def stop_when_sent(emu, runner, settle_s: float = 0.3) -> None:
+    """Stop `runner` once the emulator `emu` has sent all of its signal (plus a moment for the
+    last bytes to arrive), as a user pressing Ctrl-C at the end of a session would."""
+    while not emu.exhausted:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(settle_s)
+    runner.stop("test")

@@ -16,7 +16,7 @@ import sys
 from unittest import mock
 
 import pytest
-from live_support import LABELS, dummy_model
+from live_support import LABELS, dummy_model, stop_when_sent
 
 import emgspasm.io as eio
 from emgspasm.cli_live import main as live_main
@@ -52,13 +52,7 @@ def test_events_come_out_of_the_live_pipeline_over_ble(tmp_path) -> None:
                              backoff=Backoff(initial_s=0.02, max_s=0.1))
         runner = LiveRunner(source, [], pipeline_factory=factory, mode=mode, duration_s=30)
 
-        async def stop_when_sent() -> None:
-            while not emu.exhausted:
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3)
-            runner.stop("test")
-
-        stopper = asyncio.create_task(stop_when_sent())
+        stopper = asyncio.create_task(stop_when_sent(emu, runner))
         await runner.run()
         await stopper
         return runner

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from live_support import LABELS, dummy_model
+from live_support import LABELS, dummy_model, stop_when_sent
 
 import emgspasm.io as eio
 from emgspasm.analyze import analyze
@@ -59,13 +59,7 @@ def live(tmp_path_factory) -> Live:
     runner = LiveRunner(source, sinks, pipeline_factory=factory, mode=mode, duration_s=30)
 
     async def main() -> LiveSummary:
-        async def stop_when_sent() -> None:
-            while not emu.exhausted:
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3)
-            runner.stop("test")
-
-        stopper = asyncio.create_task(stop_when_sent())
+        stopper = asyncio.create_task(stop_when_sent(emu, runner))
         summary = await runner.run()
         await stopper
         return summary
