@@ -28,11 +28,12 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 
 from emgspasm.dsp.envelope import teager_kaiser
+from emgspasm.dsp.moments import FLAT_RELATIVE_STD, Deviations
 from emgspasm.dsp.spectrum import (
     band_fractions,
+    centred_periodogram,
     mean_frequency,
     median_frequency,
-    window_periodogram,
 )
 
 __all__ = [
@@ -85,12 +86,6 @@ CROSS_CHANNEL_NAMES: tuple[str, ...] = ("coactivation", "pair_corr", "localisati
 #: Shortest window accepted: SSC and the interior TKEO need three samples.
 MIN_WINDOW_LEN: int = 3
 
-#: A window whose standard deviation is below this fraction of its |mean| is treated as flat:
-#: a constant window's deviations from its rounded mean are pure rounding noise (~1e-16 relative),
-#: and dividing by them would report meaningless skewness, kurtosis or correlation.
-_FLAT_RELATIVE_STD: float = 1e-12
-
-
 def _rows(windows: np.ndarray) -> np.ndarray:
     """Validate ``(n_windows, window_len, n_channels)``; return a contiguous ``(W, C, L)`` copy."""
     w = np.asarray(windows)
@@ -108,21 +103,6 @@ def _check_fs(fs: float) -> float:
     if not np.isfinite(fs) or fs <= 0:
         raise ValueError(f"fs must be a positive finite number, got {fs!r}")
     return fs
-
-
-def _central_moments(
-    rows: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, deviations, 2nd-4th central moments (population) and a flat-window mask."""
-    n = rows.shape[-1]
-    mean = rows.sum(axis=-1) / n
-    dev = rows - mean[..., None]
-    dev2 = dev * dev
-    m2 = dev2.sum(axis=-1) / n
-    m3 = (dev2 * dev).sum(axis=-1) / n
-    m4 = (dev2 * dev2).sum(axis=-1) / n
-    flat = m2 <= (_FLAT_RELATIVE_STD * mean) ** 2
-    return mean, dev, m2, m3, m4, flat
 
 
 def _thresholds(thresholds: np.ndarray | float | None, rms: np.ndarray) -> np.ndarray:
@@ -212,7 +192,8 @@ def window_features(
         raise ValueError(f"unknown feature name(s) {sorted(unknown)}")
     out: dict[str, np.ndarray] = {}
 
-    _, dev, m2, m3, m4, flat = _central_moments(rows)
+    moments = Deviations(rows)
+    flat = moments.flat
     if want & {"mav", "rms", "zc", "ssc", "wamp", "wl"}:
         rms = np.sqrt((rows * rows).sum(axis=-1) / n)
         out["rms"] = rms
@@ -235,14 +216,15 @@ def window_features(
             out["ssc"] = np.count_nonzero(extremum & steep, axis=-1).astype(np.float64)
         if "wamp" in want:
             out["wamp"] = np.count_nonzero(steep_d & (abs_d > 0), axis=-1).astype(np.float64)
-    out.update({
-        "var": np.where(flat, 0.0, (dev * dev).sum(axis=-1) / (n - 1)),
-        "skewness": _ratio(m3, m2**1.5, ~flat),
-        "kurtosis": _ratio(m4, m2 * m2, ~flat),
-    })
+    if "var" in want:
+        out["var"] = np.where(flat, 0.0, moments.sum_sq / (n - 1))
+    if "skewness" in want:
+        out["skewness"] = _ratio(moments.m3, moments.m2**1.5, ~flat)
+    if "kurtosis" in want:
+        out["kurtosis"] = _ratio(moments.m4, moments.m2 * moments.m2, ~flat)
 
     if want & {"mean_freq", "median_freq", *bands}:
-        freqs, power = window_periodogram(rows, fs=fs)
+        freqs, power = centred_periodogram(moments.dev, fs=fs)
         power[flat] = 0.0  # a flat window's "spectrum" is rounding noise of its mean
         out["mean_freq"] = mean_frequency(freqs, power)
         out["median_freq"] = median_frequency(freqs, power, fs=fs)
@@ -275,7 +257,7 @@ def _envelope_cv(rows: np.ndarray, *, fs: float) -> np.ndarray:
     env_mean = env.sum(axis=-1) / k
     env_dev = env - env_mean[..., None]
     env_std = np.sqrt((env_dev * env_dev).sum(axis=-1) / k)
-    steady = env_std <= _FLAT_RELATIVE_STD * env_mean  # rounding noise of a constant envelope
+    steady = env_std <= FLAT_RELATIVE_STD * env_mean  # rounding noise of a constant envelope
     return _ratio(env_std, env_mean, (env_mean > 0) & ~steady)
 
 
@@ -318,11 +300,12 @@ def cross_channel_features(
     if np.any(idx[:, 0] == idx[:, 1]):
         raise ValueError(f"a pair must name two different channels, got {pairs!r}")
 
-    _, dev, _, _, _, flat = _central_moments(rows)
+    moments = Deviations(rows)
     rms = np.sqrt((rows * rows).sum(axis=-1) / n)
 
+    dev = moments.dev
     cov = np.matmul(dev, dev.transpose(0, 2, 1))
-    var = np.where(flat, 0.0, np.diagonal(cov, axis1=1, axis2=2))
+    var = np.where(moments.flat, 0.0, np.diagonal(cov, axis1=1, axis2=2))
     den = np.sqrt(var[:, :, None] * var[:, None, :])
     corr = np.clip(_ratio(cov, den, den > 0), -1.0, 1.0)
 

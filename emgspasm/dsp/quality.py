@@ -12,7 +12,8 @@ from collections.abc import Collection
 
 import numpy as np
 
-from emgspasm.dsp.spectrum import band_powers, power_share, window_periodogram
+from emgspasm.dsp.moments import Deviations
+from emgspasm.dsp.spectrum import band_powers, centred_periodogram, power_share
 
 LOW_EDGE_HZ = 20.0
 """Energy below the sEMG band edge [De Luca 2010] is motion, baseline wander or ECG P/T waves."""
@@ -61,8 +62,10 @@ def quality_features(
     rows = np.ascontiguousarray(np.asarray(windows, dtype=np.float64).transpose(0, 2, 1))
     n = rows.shape[-1]
     out: dict[str, np.ndarray] = {}
+    deviations = Deviations(rows) if {"lf_fraction", "mains_fraction", "clip_fraction"} & \
+        set(names) else None
     if {"lf_fraction", "mains_fraction"} & set(names):
-        freqs, power = window_periodogram(rows, fs=fs)
+        freqs, power = centred_periodogram(deviations.dev, fs=fs)
         lowest = freqs[1] if freqs.size > 1 else 0.0
         # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
         half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / n)
@@ -74,7 +77,7 @@ def quality_features(
     if "flat_fraction" in names:
         out["flat_fraction"] = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
     if "clip_fraction" in names:
-        centred = np.abs(rows - rows.sum(axis=-1, keepdims=True) / n)
+        centred = np.abs(deviations.dev)
         peak = centred.max(axis=-1, keepdims=True)
         out["clip_fraction"] = (centred >= peak * (1.0 - 1e-9)).sum(axis=-1) / n
     return {k: out[k] for k in QUALITY_NAMES if k in names}

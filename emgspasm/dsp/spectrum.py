@@ -24,6 +24,7 @@ from scipy.signal import windows as sig_windows
 __all__ = [
     "band_fractions",
     "band_powers",
+    "centred_periodogram",
     "mean_frequency",
     "median_frequency",
     "power_share",
@@ -46,9 +47,15 @@ def window_periodogram(rows: np.ndarray, *, fs: float) -> tuple[np.ndarray, np.n
     ``rows.shape[:-1] + (n_bins,)``, ``n_bins = n // 2 + 1``.
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    n = rows.shape[-1]
+    return centred_periodogram(rows - (rows.sum(axis=-1, keepdims=True) / rows.shape[-1]),
+                               fs=fs)
+
+
+def centred_periodogram(centred: np.ndarray, *, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`window_periodogram` of rows whose mean is already removed (C-contiguous, last
+    axis = time): a caller that has the deviations for its moments need not make them twice."""
+    n = centred.shape[-1]
     taper = _periodic_hann(n)
-    centred = rows - (rows.sum(axis=-1, keepdims=True) / n)
     spec = np.fft.rfft(centred * taper, axis=-1)
     power = spec.real * spec.real + spec.imag * spec.imag
     power *= 1.0 / (fs * float((taper * taper).sum()))
