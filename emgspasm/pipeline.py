@@ -187,10 +187,8 @@ class Pipeline:
             return
         bounds = [refine_bounds(ep, self._hops, self.geo, self.config.onset_refine_sigma)
                   for ep in closed]
-        feats = np.vstack([
-            episode_features(ep, self._hops, self._windows, self.geo,
-                             self._partner.get(ep.channel), self.geo.burst_gap_hops)
-            for ep in closed])
+        feats = episode_features(closed, [self._partner.get(ep.channel) for ep in closed],
+                                 self._hops, self._windows, self.geo, self.geo.burst_gap_hops)
         hop_s = self.geo.hop_s
         cores = [core_span(ep, self._hops, self.config.twitch_core_fraction) for ep in closed]
         if self.collect:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from emgspasm.detect.config import DetectorGeometry
-from emgspasm.detect.segmenter import Episode, runs
+from emgspasm.detect.segmenter import Episode
+from emgspasm.detect.segments import Segments, ranges
 from emgspasm.detect.table import RowTable
 
 MODULATION_BAND_HZ = (0.7, 3.0)
@@ -36,11 +37,14 @@ _CHANNEL_STATS = ("log_duration", "n_bursts", "burst_rate", "burst_interval_cv",
                   "log_level_p90", "level_cv", "modulation", "rise_s", "fall_s",
                   "log_broad_ratio", "spike_only_fraction", "log_broad_level", "core_s")
 
+_PARTNER_STATS = ("active_fraction", "log_level_mean", "log_peak", "modulation", "level_cv",
+                  "n_bursts", "burst_interval_cv")
+"""Channel statistics of the partner over the episode, beside the episode's own."""
+
 FEATURE_NAMES: tuple[str, ...] = (
     *_CHANNEL_STATS,
     *WINDOW_FEATURES,
-    *(f"partner_{k}" for k in ("active_fraction", "log_level_mean", "log_peak", "modulation",
-                               "level_cv", "n_bursts", "burst_interval_cv", "kurtosis")),
+    *(f"partner_{k}" for k in (*_PARTNER_STATS, "kurtosis")),
     "has_partner",
     "partner_log_ratio",
     "partner_envelope_corr",
@@ -81,93 +85,102 @@ def core_span(ep: Episode, hops: RowTable, core_fraction: float) -> tuple[int, i
     return ep.start_hop + int(strong[0]), ep.start_hop + int(strong[-1])
 
 
-def channel_stats(hops: RowTable, cols: list[int], s: int, e: int, geo: DetectorGeometry,
-                  burst_gap: int) -> dict[str, np.ndarray]:
-    """Summary of each channel in `cols` over hops [s, e] (inclusive), one value per column.
+def series_stats(hops: RowTable, chans: np.ndarray, s: np.ndarray, e: np.ndarray,
+                 geo: DetectorGeometry, burst_gap: int) -> dict[str, np.ndarray]:
+    """Summary of channel `chans[j]` over hops [s[j], e[j]] (inclusive), one value per series.
 
-    The episode's own channel and its partner are summarised in one call: every statistic is
-    a reduction along the hop axis, so doing both columns together halves the (dominant)
-    per-call overhead without changing any value.
+    An episode's own channel and its partner are two series; all the series of the episodes a
+    block closed are summarised together (see :mod:`emgspasm.detect.segments`).
     """
     hop_s = geo.hop_s
-    floor = hops.get("floor", s, s + 1)[0, cols]
-    bfloor = hops.get("broad_floor", s, s + 1)[0, cols]
-    level = hops.get("level", s, e + 1)[:, cols] / floor
-    broad = hops.get("broad_level", s, e + 1)[:, cols] / bfloor
-    peak = hops.get("peak", s, e + 1)[:, cols] / floor
-    active = hops.get("active", s, e + 1)[:, cols]
-    spike_only = hops.get("spike", s, e + 1)[:, cols] & ~hops.get("level_flag", s, e + 1)[:, cols]
-    n = level.shape[0]
+    seg = Segments(e - s + 1)
+    rows = ranges(s, seg.lengths)
+    cols = chans[seg.ids]
+    floor = hops.take("floor", s, chans)
+    bfloor = hops.take("broad_floor", s, chans)
+    level = hops.take("level", rows, cols) / floor[seg.ids]
+    broad = hops.take("broad_level", rows, cols) / bfloor[seg.ids]
+    peak = hops.take("peak", rows, cols) / floor[seg.ids]
+    active = hops.take("active", rows, cols)
+    spike_only = hops.take("spike", rows, cols) & ~hops.take("level_flag", rows, cols)
+    n = seg.lengths
     duration = n * hop_s
-    bursts = np.array([_burst_stats(active[:, k], burst_gap, hop_s) for k in range(len(cols))])
+    n_bursts, interval_cv, burst_median = burst_stats(active, seg, burst_gap)
 
-    p90 = _column_quantile(level, 0.9)
-    mid = level[int(0.2 * n): max(int(0.8 * n), int(0.2 * n) + 1)]
-    first, last = _first_last(level >= PLATEAU_SHARE * p90)
+    p90 = seg.quantile(level, 0.9)
+    lo = (0.2 * n).astype(np.intp)
+    mid_rows, mid = seg.sub(lo, np.maximum((0.8 * n).astype(np.intp), lo + 1))
+    first, last = seg.first_last(level >= (PLATEAU_SHARE * p90)[seg.ids])
     plateau = last >= 0
     rise = np.where(plateau, first * hop_s, duration)
     fall = np.where(plateau, (n - 1 - last) * hop_s, duration)
-    mean_sq = np.mean(level**2, axis=0) * floor**2
-    broad_sq = np.mean(broad**2, axis=0) * bfloor**2
-    core_first, core_last = _first_last(peak >= 0.5 * np.nanmax(peak, axis=0))
+    mean_sq = seg.mean(level**2) * floor**2
+    broad_sq = seg.mean(broad**2) * bfloor**2
+    core_first, core_last = seg.first_last(peak >= (0.5 * seg.nanmax(peak))[seg.ids])
+    modulation = np.zeros(seg.count)
+    rate = 1.0 / hop_s
+    for j in np.flatnonzero(n / rate >= MIN_MODULATION_S):  # the rest have too few hops
+        a = seg.starts[j]
+        modulation[j] = modulation_share(level[a:a + n[j], None], rate)[0]
     return {
-        "log_duration": np.full(len(cols), np.log10(duration)),
-        "n_bursts": np.log1p(bursts[:, 0]),
-        "burst_rate": bursts[:, 0] / duration,
-        "burst_interval_cv": bursts[:, 1],
-        "burst_median_s": bursts[:, 2],
-        "active_fraction": active.mean(axis=0),
-        "log_peak": np.log10(np.maximum(peak.max(axis=0), 1e-6)),
-        "log_level_mean": np.log10(np.maximum(level.mean(axis=0), 1e-6)),
+        "log_duration": np.log10(duration),
+        "n_bursts": np.log1p(n_bursts),
+        "burst_rate": n_bursts / duration,
+        "burst_interval_cv": interval_cv,
+        "burst_median_s": burst_median * hop_s,
+        "active_fraction": seg.mean(active),
+        "log_peak": np.log10(np.maximum(seg.max(peak), 1e-6)),
+        "log_level_mean": np.log10(np.maximum(seg.mean(level), 1e-6)),
         "log_level_p90": np.log10(np.maximum(p90, 1e-6)),
-        "level_cv": mid.std(axis=0) / (mid.mean(axis=0) + 1e-12),
-        "modulation": modulation_share(level, 1.0 / hop_s),
+        "level_cv": mid.std(level[mid_rows]) / (mid.mean(level[mid_rows]) + 1e-12),
+        "modulation": modulation,
         "rise_s": rise,
         "fall_s": fall,
         "log_broad_ratio": np.log10((broad_sq + 1e-12) / (mean_sq + 1e-12)),
-        "spike_only_fraction": spike_only.mean(axis=0),
-        "log_broad_level": np.log10(np.maximum(broad.mean(axis=0), 1e-6)),
+        "spike_only_fraction": seg.mean(spike_only),
+        "log_broad_level": np.log10(np.maximum(seg.mean(broad), 1e-6)),
         "core_s": np.where(core_last >= 0, core_last - core_first + 1, 0) * hop_s,
         "_level_uv": np.sqrt(mean_sq),
     }
 
 
-def _burst_stats(active: np.ndarray, burst_gap: int, hop_s: float) -> tuple[float, ...]:
-    """(bursts, CV of burst onset intervals, median burst length in s) of one channel: runs of
-    activity closer than `burst_gap` hops are one burst."""
-    rs, re = runs(active)
-    if not rs.size:
-        return 0.0, 0.0, 0.0
-    keep = np.concatenate([[True], rs[1:] - re[:-1] - 1 >= burst_gap])
-    b_start = rs[keep]
-    b_end = np.concatenate([re[np.flatnonzero(keep)[1:] - 1], [re[-1]]])
-    intervals = np.diff(b_start) * hop_s
-    interval_cv = float(intervals.std() / intervals.mean()) if intervals.size >= 2 else 0.0
-    lengths = np.sort(b_end - b_start + 1)
-    middle = (lengths[(lengths.size - 1) // 2] + lengths[lengths.size // 2]) / 2.0
-    return float(b_start.size), interval_cv, float(middle * hop_s)
+def burst_stats(active: np.ndarray, seg: Segments,
+                burst_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment: number of bursts, CV of burst onset intervals (0 below three bursts) and
+    median burst length in hops. Runs of activity closer than `burst_gap` hops are one burst."""
+    before = np.zeros_like(active)
+    before[1:] = active[:-1]
+    before[seg.starts] = False
+    after = np.zeros_like(active)
+    after[:-1] = active[1:]
+    after[seg.starts + seg.lengths - 1] = False
+    rs, re = np.flatnonzero(active & ~before), np.flatnonzero(active & ~after)
+    run_seg = seg.ids[rs]
+    keep = np.ones(rs.size, dtype=bool)
+    keep[1:] = (run_seg[1:] != run_seg[:-1]) | (rs[1:] - re[:-1] - 1 >= burst_gap)
+    kept = np.flatnonzero(keep)
+    b_start, b_seg = rs[kept], run_seg[kept]
+    b_end = re[np.append(kept[1:] - 1, rs.size - 1)] if rs.size else rs
+    n_bursts = np.bincount(b_seg, minlength=seg.count)
 
+    same = b_seg[1:] == b_seg[:-1]
+    interval = np.diff(b_start)[same].astype(np.float64)
+    i_seg = b_seg[1:][same]
+    n_int = np.bincount(i_seg, minlength=seg.count)
+    mean = np.bincount(i_seg, weights=interval, minlength=seg.count) / np.maximum(n_int, 1)
+    dev = interval - mean[i_seg]
+    std = np.sqrt(np.bincount(i_seg, weights=dev * dev, minlength=seg.count)
+                  / np.maximum(n_int, 1))
+    cv = np.divide(std, mean, out=np.zeros(seg.count), where=n_int >= 2)
 
-def _column_quantile(x: np.ndarray, q: float) -> np.ndarray:
-    """`np.quantile(x, q, axis=0)` (linear interpolation, same arithmetic) without its
-    per-call overhead, which dominated this module's cost for short episodes."""
-    ordered = np.sort(x, axis=0)
-    position = q * (x.shape[0] - 1)
-    below = int(np.floor(position))
-    above = min(below + 1, x.shape[0] - 1)
-    t = position - below
-    lo, hi = ordered[below], ordered[above]
-    diff = hi - lo
-    return hi - diff * (1.0 - t) if t >= 0.5 else lo + diff * t
-
-
-def _first_last(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last row index of True in each column; -1 for both where a column has none."""
-    n = flags.shape[0]
-    anywhere = flags.any(axis=0)
-    first = np.where(anywhere, np.argmax(flags, axis=0), -1)
-    last = np.where(anywhere, n - 1 - np.argmax(flags[::-1], axis=0), -1)
-    return first, last
+    length = (b_end - b_start + 1)[np.lexsort((b_end - b_start, b_seg))]
+    head = np.cumsum(n_bursts) - n_bursts
+    last = max(length.size - 1, 0)
+    lo = np.minimum(head + (n_bursts - 1) // 2, last)
+    hi = np.minimum(head + n_bursts // 2, last)
+    median = np.where(n_bursts > 0, (length[lo] + length[hi]) / 2.0, 0.0) if length.size \
+        else np.zeros(seg.count)
+    return n_bursts.astype(np.float64), cv, median
 
 
 def modulation_share(envelope: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -183,57 +196,106 @@ def modulation_share(envelope: np.ndarray, rate_hz: float) -> np.ndarray:
     return np.divide(band, ref, out=np.zeros_like(ref), where=ref > 0)
 
 
-def episode_features(ep: Episode, hops: RowTable, windows: RowTable, geo: DetectorGeometry,
-                     partner: int | None, burst_gap: int) -> np.ndarray:
-    """The feature vector (ordered as FEATURE_NAMES) of one closed episode."""
-    c, s, e = ep.channel, ep.start_hop, ep.end_hop
-    has_partner = partner is not None and _floor_known(hops, partner, s)
-    cols = [c, partner] if has_partner else [c]
-    stats = channel_stats(hops, cols, s, e, geo, burst_gap)
-    row = [float(stats[k][0]) for k in _CHANNEL_STATS]
+def episode_features(episodes: list[Episode], partners: list[int | None], hops: RowTable,
+                     windows: RowTable, geo: DetectorGeometry, burst_gap: int) -> np.ndarray:
+    """The feature matrix (episodes × FEATURE_NAMES) of the episodes one block closed, with
+    each episode's agonist/antagonist partner channel (None if it has none)."""
+    k = len(episodes)
+    chan = np.array([ep.channel for ep in episodes], dtype=np.intp)
+    s = np.array([ep.start_hop for ep in episodes], dtype=np.intp)
+    e = np.array([ep.end_hop for ep in episodes], dtype=np.intp)
+    partner = np.array([-1 if p is None else p for p in partners], dtype=np.intp)
+    has_partner = partner >= 0
+    pfloor = hops.take("floor", s[has_partner], partner[has_partner])
+    has_partner[has_partner] = np.isfinite(pfloor) & (pfloor > 0)
+    paired = np.flatnonzero(has_partner)
+    stats = series_stats(hops, np.concatenate([chan, partner[paired]]),
+                         np.concatenate([s, s[paired]]), np.concatenate([e, e[paired]]),
+                         geo, burst_gap)
+    out = np.zeros((k, len(FEATURE_NAMES)))
+    column = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    for name in _CHANNEL_STATS:
+        out[:, column[name]] = stats[name][:k]
 
-    hop_idx = windows.get("hop", 0, windows.stop)
-    first = windows.stop - hop_idx.shape[0]
-    # Windows just after the end are included (a twitch may be shorter than one window
-    # step), but never past the decision hop: those do not exist yet in a live stream.
-    last = min(e + geo.feature_hops, ep.decided_hop)
-    sel = np.flatnonzero((hop_idx >= s) & (hop_idx <= last)) + first
-    # "values" holds every window feature, (windows, WINDOW_FEATURES, channels).
-    means = windows.get("values", int(sel[0]), int(sel[-1]) + 1)[:, :, cols].mean(axis=0) \
-        if sel.size else np.zeros((len(WINDOW_FEATURES), len(cols)))
-    row += [float(v) for v in means[:, 0]]
+    decided = np.array([ep.decided_hop for ep in episodes], dtype=np.intp)
+    means = _window_means(windows, np.concatenate([chan, partner[paired]]),
+                          np.concatenate([s, s[paired]]),
+                          np.minimum(np.concatenate([e, e[paired]]) + geo.feature_hops,
+                                     np.concatenate([decided, decided[paired]])))
+    for i, name in enumerate(WINDOW_FEATURES):
+        out[:, column[name]] = means[:k, i]
 
-    if has_partner:
-        other = {k: float(v[1]) for k, v in stats.items()}
-        pk = float(means[WINDOW_FEATURES.index("kurtosis"), 1])
-        row += [other["active_fraction"], other["log_level_mean"], other["log_peak"],
-                other["modulation"], other["level_cv"], other["n_bursts"],
-                other["burst_interval_cv"], pk, 1.0,
-                float(np.log10((other["_level_uv"] + 1e-9) / (stats["_level_uv"][0] + 1e-9))),
-                _corr(hops.get("level", s, e + 1)[:, c], hops.get("level", s, e + 1)[:, partner])]
-    else:
-        row += [0.0] * 8 + [0.0, 0.0, 0.0]
-
-    active = hops.get("active", s, e + 1)
-    level = hops.get("level", s, e + 1)
-    others = [k for k in range(active.shape[1]) if k not in (c, partner)]
-    if others:
-        row.append(float(active[:, others].mean()))
-        row.append(float(np.log10((level[:, others].mean() + 1e-9) / (level[:, c].mean() + 1e-9))))
-    else:
-        row += [0.0, 0.0]
-    return np.asarray(row, dtype=np.float64)
-
-
-def _floor_known(hops: RowTable, c: int, s: int) -> bool:
-    floors = hops.get("floor", s, s + 1)
-    return bool(floors.size and np.isfinite(floors[0, c]) and floors[0, c] > 0)
+    if paired.size:
+        other = {name: v[k:] for name, v in stats.items()}
+        for name in _PARTNER_STATS:
+            out[paired, column[f"partner_{name}"]] = other[name]
+        out[paired, column["partner_kurtosis"]] = means[k:, WINDOW_FEATURES.index("kurtosis")]
+        out[paired, column["has_partner"]] = 1.0
+        out[paired, column["partner_log_ratio"]] = np.log10(
+            (other["_level_uv"] + 1e-9) / (stats["_level_uv"][paired] + 1e-9))
+        out[paired, column["partner_envelope_corr"]] = _envelope_corr(
+            hops, chan[paired], partner[paired], s[paired], e[paired])
+    out[:, column["others_active_fraction"]], out[:, column["others_log_ratio"]] = \
+        _others(hops, chan, partner, s, e)
+    return out
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation (0 for fewer than 3 points or a constant series)."""
-    if a.size < 3:
-        return 0.0
-    da, db = a - a.mean(), b - b.mean()
-    den = float(np.sqrt(np.dot(da, da) * np.dot(db, db)))
-    return float(np.clip(np.dot(da, db) / den, -1.0, 1.0)) if den > 0 else 0.0
+def _window_means(windows: RowTable, chans: np.ndarray, first: np.ndarray,
+                  last: np.ndarray) -> np.ndarray:
+    """Mean of each window feature of channel `chans[j]` over the windows ending at hops
+    [first[j], last[j]]: windows just after an episode's end are included (a twitch may be
+    shorter than one window step), but never past its decision hop, which a live stream has
+    not seen yet. Zeros where no window falls in the span."""
+    out = np.zeros((chans.size, len(WINDOW_FEATURES)))
+    hop_idx = windows.get("hop", windows.start, windows.stop)
+    lo = np.searchsorted(hop_idx, first, side="left")
+    hi = np.searchsorted(hop_idx, last, side="right")
+    some = np.flatnonzero(hi > lo)
+    if some.size:
+        seg = Segments(hi[some] - lo[some])
+        rows = windows.start + ranges(lo[some], seg.lengths)
+        # "values" holds every window feature, (windows, WINDOW_FEATURES, channels).
+        values = windows.take("values", rows)[np.arange(rows.size), :, chans[some][seg.ids]]
+        out[some] = seg.mean(values)
+    return out
+
+
+def _envelope_corr(hops: RowTable, chan: np.ndarray, partner: np.ndarray, s: np.ndarray,
+                   e: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the own and partner level over each episode (0 for fewer than
+    three hops or a constant series)."""
+    seg = Segments(e - s + 1)
+    rows = ranges(s, seg.lengths)
+    a = hops.take("level", rows, chan[seg.ids])
+    b = hops.take("level", rows, partner[seg.ids])
+    da, db = a - seg.mean(a)[seg.ids], b - seg.mean(b)[seg.ids]
+    den = np.sqrt(seg.sum(da * da) * seg.sum(db * db))
+    ok = (seg.lengths >= 3) & (den > 0)
+    return np.clip(np.divide(seg.sum(da * db), den, out=np.zeros(seg.count), where=ok),
+                   -1.0, 1.0)
+
+
+def _others(hops: RowTable, chan: np.ndarray, partner: np.ndarray, s: np.ndarray,
+            e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Activity elsewhere during each episode: the active share of the channels that are
+    neither its own nor its partner's, and their mean level relative to its own (log10)."""
+    seg = Segments(e - s + 1)
+    rows = ranges(s, seg.lengths)
+    active = hops.take("active", rows)
+    level = hops.take("level", rows)
+    n_channels = level.shape[1]
+    others = np.ones((seg.count, n_channels), dtype=bool)
+    others[np.arange(seg.count), chan] = False
+    mine = partner >= 0
+    others[np.flatnonzero(mine), partner[mine]] = False
+    n_others = others.sum(axis=1)
+    if not n_others.any():
+        return np.zeros(seg.count), np.zeros(seg.count)
+    mask = others[seg.ids]
+    count = n_others * seg.lengths
+    active_share = seg.sum((active & mask).sum(axis=1)) / np.maximum(count, 1)
+    others_level = seg.sum(np.where(mask, level, 0.0).sum(axis=1)) / np.maximum(count, 1)
+    own_level = seg.mean(level[np.arange(rows.size), chan[seg.ids]])
+    ratio = np.log10((others_level + 1e-9) / (own_level + 1e-9))
+    has = n_others > 0
+    return np.where(has, active_share, 0.0), np.where(has, ratio, 0.0)

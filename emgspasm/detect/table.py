@@ -48,3 +48,12 @@ class RowTable:
         a = max(start, self.start) - self.start
         b = max(min(stop, self.stop) - self.start, a)
         return self._cols[name][a:b]
+
+    def take(self, name: str, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Rows at absolute indices `rows` (all held) of a column; with `cols`, one element
+        per row (`column[rows[i], cols[i]]`)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        if rows.size and (rows.min() < self.start or rows.max() >= self.stop):
+            raise IndexError(f"rows outside the held range [{self.start}, {self.stop})")
+        local = rows - self.start
+        return self._cols[name][local] if cols is None else self._cols[name][local, cols]
