@@ -115,35 +115,55 @@ class FrontEnd:
 
     def _window_features(self, signals: dict[str, np.ndarray], n_hops: int) -> FeatureFrame:
         geo = self.geo
+        width = geo.feature_window
         first = self._hops_done + 1
         last = self._hops_done + n_hops
         # Windows end at hops whose (1-based) count is a multiple of feature_hops.
         ends = np.arange(-(-first // geo.feature_hops) * geo.feature_hops, last + 1,
                          geo.feature_hops)
-        joined = {k: np.concatenate([self._tails[k], v]) for k, v in signals.items()}
-        for k, v in joined.items():
-            self._tails[k] = v[v.shape[0] - geo.feature_window:]
+        # Offset in the block just past each window's last sample; a window starting before
+        # the block (at most the first few) takes its head from the carried tail.
+        stops = (ends - self._hops_done) * geo.hop
+        straddle = int(np.searchsorted(stops, width))
+        head = stops[straddle - 1] if straddle else 0
+        views = {}
+        for k, v in signals.items():
+            inside = sliding_window_view(v, width, axis=0) if v.shape[0] >= width else None
+            joined = np.concatenate([self._tails[k], v[:head]]) if straddle else None
+            views[k] = (joined, inside)
+            # A copy: `raw` is the caller's block, which it may reuse once push() returns.
+            self._tails[k] = v[v.shape[0] - width:].copy() if v.shape[0] >= width else \
+                np.concatenate([self._tails[k], v])[v.shape[0]:]
         if ends.size == 0:
             return FeatureFrame(np.zeros(0, dtype=np.int64), {})
-        # Sample offset (in `joined`) just past each window's last sample.
-        starts = (ends - self._hops_done) * geo.hop
-        per_batch = max(1, CACHE_BATCH_SAMPLES // (geo.feature_window * self.n_channels))
-        views = {k: sliding_window_view(v, geo.feature_window, axis=0) for k, v in joined.items()}
-        batches = [self._features_of(views, starts[i:i + per_batch])
-                   for i in range(0, starts.shape[0], per_batch)]
+        per_batch = max(1, CACHE_BATCH_SAMPLES // (width * self.n_channels))
+        batches = [self._features_of(views, stops[i:i + per_batch], straddle - i)
+                   for i in range(0, stops.shape[0], per_batch)]
         values = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
         return FeatureFrame(ends - 1, values)
 
-    def _features_of(self, views: dict[str, np.ndarray],
-                     starts: np.ndarray) -> dict[str, np.ndarray]:
-        """Features of the windows starting at `starts` (offsets into the joined signals).
+    def _features_of(self, views: dict[str, tuple[np.ndarray | None, np.ndarray | None]],
+                     stops: np.ndarray, straddle: int) -> dict[str, np.ndarray]:
+        """Features of the windows ending just before block offsets `stops`, the first
+        `straddle` of which begin in the carried tail.
 
-        `views` are sliding-window views (positions, channels, window): gathering rows of them
-        copies each window once, already laid out channel by channel, so the feature code's
-        (windows, channels, samples) arrays need no second transposed copy.
+        `views` hold, per signal, the tail joined to the block's head and sliding-window views
+        (positions, channels, window) of the block: gathering rows of them copies each window
+        once, already laid out channel by channel, so the feature code's (windows, channels,
+        samples) arrays need no second transposed copy. Only the few straddling windows need
+        the join, so the block itself is never copied whole.
         """
-        w_emg, w_broad, w_raw = (views[k][starts].transpose(0, 2, 1)
-                                 for k in ("emg", "broad", "raw"))
+        width = self.geo.feature_window
+
+        def rows(k: str) -> np.ndarray:
+            joined, inside = views[k]
+            n = max(straddle, 0)
+            parts = [] if n == 0 else [np.stack([joined[e:e + width].T for e in stops[:n]])]
+            if stops.shape[0] > n:
+                parts.append(inside[stops[n:] - width])
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+        w_emg, w_broad, w_raw = (rows(k).transpose(0, 2, 1) for k in ("emg", "broad", "raw"))
         spectral = window_features(w_emg, fs=self.fs, names=SPECTRAL_FEATURES)
         values = {k: spectral[k] for k in SPECTRAL_FEATURES}
         values.update(quality_features(w_raw, fs=self.fs, mains_hz=self.mains_hz))

@@ -9,11 +9,12 @@ values do not depend on the batch it was computed in.
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 
 import numpy as np
 
 from emgspasm.dsp.moments import Deviations
-from emgspasm.dsp.spectrum import band_powers, centred_periodogram, power_share
+from emgspasm.dsp.spectrum import band_power, bins_in, centred_periodogram, power_share
 
 LOW_EDGE_HZ = 20.0
 """Energy below the sEMG band edge [De Luca 2010] is motion, baseline wander or ECG P/T waves."""
@@ -42,6 +43,21 @@ def mains_bands(fs: float, mains_hz: tuple[float, ...],
     return {f"mains_{lo:g}_{hi:g}": (lo, hi) for lo, hi in merged}
 
 
+@lru_cache(maxsize=16)
+def _band_masks(fs: float, n: int, mains_hz: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Bins of an `n`-sample window's spectrum below the EMG band (above DC) and on the mains
+    comb: the same for every window of a stream, so made once."""
+    freqs = np.fft.rfftfreq(n, d=1.0 / fs)
+    lowest = freqs[1] if freqs.size > 1 else 0.0
+    # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
+    half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / n)
+    low = bins_in(freqs, [(lowest, LOW_EDGE_HZ)])
+    mains = bins_in(freqs, list(mains_bands(fs, mains_hz, half_width).values()))
+    for mask in (low, mains):
+        mask.setflags(write=False)
+    return low, mains
+
+
 def quality_features(
     windows: np.ndarray, *, fs: float, mains_hz: tuple[float, ...] = (50.0, 60.0),
     names: Collection[str] = QUALITY_NAMES,
@@ -65,15 +81,11 @@ def quality_features(
     deviations = Deviations(rows) if {"lf_fraction", "mains_fraction", "clip_fraction"} & \
         set(names) else None
     if {"lf_fraction", "mains_fraction"} & set(names):
-        freqs, power = centred_periodogram(deviations.dev, fs=fs)
-        lowest = freqs[1] if freqs.size > 1 else 0.0
-        # Hann leakage spreads a line over ±1.5 bins: widen the bands to at least that.
-        half_width = max(MAINS_HALF_WIDTH_HZ, 1.5 * fs / n)
-        comb = list(mains_bands(fs, mains_hz, half_width).values())
-        powers, total = band_powers(freqs, power, [(lowest, LOW_EDGE_HZ), *comb])
-        out["lf_fraction"] = power_share(powers[..., 0], total)
-        out["mains_fraction"] = power_share(np.ascontiguousarray(powers[..., 1:]).sum(axis=-1),
-                                            total)
+        _, power = centred_periodogram(deviations.dev, fs=fs)
+        low, mains = _band_masks(fs, n, tuple(mains_hz))
+        total = power.sum(axis=-1)
+        out["lf_fraction"] = power_share(band_power(power, low), total)
+        out["mains_fraction"] = power_share(band_power(power, mains), total)
     if "flat_fraction" in names:
         out["flat_fraction"] = (rows[..., 1:] == rows[..., :-1]).sum(axis=-1) / max(n - 1, 1)
     if "clip_fraction" in names:

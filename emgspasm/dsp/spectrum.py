@@ -23,7 +23,8 @@ from scipy.signal import windows as sig_windows
 
 __all__ = [
     "band_fractions",
-    "band_powers",
+    "band_power",
+    "bins_in",
     "centred_periodogram",
     "mean_frequency",
     "median_frequency",
@@ -122,26 +123,32 @@ def band_fractions(
     there, and a band lying wholly above Nyquist has no bins and reports 0 -- there is no
     spectrum to measure, and keeping the key gives every sampling rate the same feature layout.
     Rows with no power report 0 in every band.
-
-    ``freqs`` must be ascending (as from :func:`window_periodogram`): each band is a run of
-    bins, summed as the difference of one row-wise cumulative sum at its edges, so any number
-    of bands (a mains comb has dozens) costs one pass over the spectrum, and each row is
-    computed the same way whatever the batch (a boolean-mask gather would not be).
     """
-    band_power, total = band_powers(freqs, power, list(bands.values()))
-    shares = power_share(band_power, total[..., None])
-    return {k: shares[..., i] for i, k in enumerate(bands)}
+    total = power.sum(axis=-1)
+    return {k: power_share(band_power(power, bins_in(freqs, [edges])), total)
+            for k, edges in bands.items()}
 
 
-def band_powers(freqs: np.ndarray, power: np.ndarray,
-                edges_hz: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """Power in each ``[low, high)`` band (last axis) and each row's total power, from one
-    cumulative sum however many bands there are."""
-    cum = np.zeros((*power.shape[:-1], power.shape[-1] + 1))
-    np.cumsum(power, axis=-1, out=cum[..., 1:])
+def bins_in(freqs: np.ndarray, edges_hz: list[tuple[float, float]]) -> np.ndarray:
+    """Boolean mask of the bins (by centre frequency, ascending ``freqs``) lying in any of the
+    ``[low, high)`` bands."""
     edges = np.searchsorted(freqs, np.asarray(edges_hz, dtype=np.float64).reshape(-1, 2),
                             side="left")
-    return cum[..., edges[:, 1]] - cum[..., edges[:, 0]], cum[..., -1]
+    mask = np.zeros(freqs.shape, dtype=bool)
+    for lo, hi in edges:
+        mask[lo:hi] = True
+    return mask
+
+
+def band_power(power: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Power of each row (last axis = bins) in the bins `mask` selects.
+
+    One multiply and one contiguous sum however many bands the mask joins (a mains comb has
+    dozens), and each row is summed the same way whatever the batch: a boolean gather would
+    copy, and differences of a cumulative sum cost a slow sequential pass and lose precision
+    to cancellation.
+    """
+    return (power * mask).sum(axis=-1)
 
 
 def power_share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
