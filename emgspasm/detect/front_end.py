@@ -171,7 +171,8 @@ class FrontEnd:
                                    names=("lf_fraction", "mains_fraction"))
         values["broad_lf_fraction"] = broad_q["lf_fraction"]
         values["broad_mains_fraction"] = broad_q["mains_fraction"]
-        values["common_mode"] = cross_channel_features(w_broad, pairs=[])["common_mode"]
+        values["common_mode"] = cross_channel_features(w_broad, pairs=[],
+                                                        names=("common_mode",))["common_mode"]
         return values
 
 

@@ -265,6 +265,7 @@ def cross_channel_features(
     windows: np.ndarray,
     *,
     pairs: Sequence[tuple[int, int]],
+    names: Collection[str] = CROSS_CHANNEL_NAMES,
 ) -> dict[str, np.ndarray]:
     """Relations between channels within each window.
 
@@ -272,6 +273,7 @@ def cross_channel_features(
     ----------
     windows : shape ``(n_windows, window_len, n_channels)``.
     pairs : channel index pairs ``(i, j)``, ``i != j``, e.g. agonist/antagonist electrodes.
+    names : only compute these (default: all).
 
     Returns
     -------
@@ -292,6 +294,9 @@ def cross_channel_features(
     window's (channels x samples) block on its own, with the same shapes whatever the batch,
     so the result is batch-invariant and memory stays ``O(n_windows x n_channels x window_len)``.
     """
+    unknown = set(names) - set(CROSS_CHANNEL_NAMES)
+    if unknown:
+        raise ValueError(f"unknown cross-channel feature(s) {sorted(unknown)}")
     rows = _rows(windows)
     _, n_channels, n = rows.shape
     idx = np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
@@ -300,23 +305,23 @@ def cross_channel_features(
     if np.any(idx[:, 0] == idx[:, 1]):
         raise ValueError(f"a pair must name two different channels, got {pairs!r}")
 
-    moments = Deviations(rows)
-    rms = np.sqrt((rows * rows).sum(axis=-1) / n)
-
-    dev = moments.dev
-    cov = np.matmul(dev, dev.transpose(0, 2, 1))
-    var = np.where(moments.flat, 0.0, np.diagonal(cov, axis1=1, axis2=2))
-    den = np.sqrt(var[:, :, None] * var[:, None, :])
-    corr = np.clip(_ratio(cov, den, den > 0), -1.0, 1.0)
-
-    ri, rj = rms[:, idx[:, 0]], rms[:, idx[:, 1]]
-    hi = np.maximum(ri, rj)
-    abs_corr = np.abs(corr)
-    abs_corr[:, np.arange(n_channels), np.arange(n_channels)] = 0.0
-    total = rms.sum(axis=-1, keepdims=True)
-    return {
-        "coactivation": _ratio(np.minimum(ri, rj), hi, hi > 0),
-        "pair_corr": np.ascontiguousarray(corr[:, idx[:, 0], idx[:, 1]]),
-        "localisation": _ratio(rms, total, total > 0),
-        "common_mode": abs_corr.sum(axis=-1) / max(n_channels - 1, 1),
-    }
+    out: dict[str, np.ndarray] = {}
+    if {"coactivation", "localisation"} & set(names):
+        rms = np.sqrt((rows * rows).sum(axis=-1) / n)
+        ri, rj = rms[:, idx[:, 0]], rms[:, idx[:, 1]]
+        hi = np.maximum(ri, rj)
+        total = rms.sum(axis=-1, keepdims=True)
+        out["coactivation"] = _ratio(np.minimum(ri, rj), hi, hi > 0)
+        out["localisation"] = _ratio(rms, total, total > 0)
+    if {"pair_corr", "common_mode"} & set(names):
+        moments = Deviations(rows)
+        dev = moments.dev
+        cov = np.matmul(dev, dev.transpose(0, 2, 1))
+        var = np.where(moments.flat, 0.0, np.diagonal(cov, axis1=1, axis2=2))
+        den = np.sqrt(var[:, :, None] * var[:, None, :])
+        corr = np.clip(_ratio(cov, den, den > 0), -1.0, 1.0)
+        out["pair_corr"] = np.ascontiguousarray(corr[:, idx[:, 0], idx[:, 1]])
+        abs_corr = np.abs(corr)
+        abs_corr[:, np.arange(n_channels), np.arange(n_channels)] = 0.0
+        out["common_mode"] = abs_corr.sum(axis=-1) / max(n_channels - 1, 1)
+    return {k: out[k] for k in CROSS_CHANNEL_NAMES if k in names}

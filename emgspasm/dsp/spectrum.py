@@ -104,12 +104,17 @@ def median_frequency(freqs: np.ndarray, power: np.ndarray, *, fs: float) -> np.n
     hi = np.clip(freqs + half_width, 0.0, nyq)
     cum = np.cumsum(power, axis=-1)
     half = 0.5 * cum[..., -1:]
-    k = np.argmax(cum >= half, axis=-1)[..., None]  # first bin reaching half the power
-    before = np.where(k > 0, np.take_along_axis(cum, np.maximum(k - 1, 0), axis=-1), 0.0)
-    p_k = np.take_along_axis(power, k, axis=-1)
-    frac = np.divide(half - before, p_k, out=np.zeros_like(p_k), where=p_k > 0)
-    med = lo[k] + np.clip(frac, 0.0, 1.0) * (hi[k] - lo[k])
-    return med[..., 0]
+    # First bin reaching half the power: `cum` never decreases (power >= 0), so that is the
+    # number of bins still below half -- a count, cheaper than argmax over a mask.
+    k = np.count_nonzero(cum < half, axis=-1)
+    flat_cum, flat_power = cum.reshape(-1, n_bins), power.reshape(-1, n_bins)
+    row = np.arange(flat_cum.shape[0])
+    k_flat = k.reshape(-1)
+    before = np.where(k_flat > 0, flat_cum[row, np.maximum(k_flat - 1, 0)], 0.0)
+    p_k = flat_power[row, k_flat]
+    frac = np.divide(half.reshape(-1) - before, p_k, out=np.zeros_like(p_k), where=p_k > 0)
+    med = lo[k_flat] + np.clip(frac, 0.0, 1.0) * (hi[k_flat] - lo[k_flat])
+    return med.reshape(k.shape)
 
 
 def band_fractions(

@@ -105,3 +105,15 @@ def test_batch_invariant(n_windows: int, window: int, n_channels: int, seed: int
         alone = cross_channel_features(w[i : i + 1], pairs=pairs)
         for name in CROSS_CHANNEL_NAMES:
             assert np.array_equal(alone[name], full[name][i : i + 1]), (name, i)
+
+
+def test_a_subset_of_names_gives_the_same_values_as_the_full_set():
+    w = np.random.default_rng(3).normal(size=(5, 64, 4))
+    full = cross_channel_features(w, pairs=[(0, 1), (2, 3)])
+    for names in (("common_mode",), ("coactivation",), ("pair_corr", "localisation")):
+        part = cross_channel_features(w, pairs=[(0, 1), (2, 3)], names=names)
+        assert list(part) == list(names)
+        for k in names:
+            np.testing.assert_array_equal(part[k], full[k])
+    with pytest.raises(ValueError, match="unknown"):
+        cross_channel_features(w, pairs=[], names=("nonsense",))
