@@ -37,27 +37,33 @@ class NoiseFloor:
 
         A hop is judged against the floor known *before* it (causal), and the floor changes
         only on the fixed `period` grid, so any split of the same hops gives the same floors.
-        The loop runs once per update period (a second), not per hop.
+        The per-period quantiles of all the periods a block completes are taken in one call;
+        only the (cheap) history update runs once per period.
         """
         floors = np.empty(level.shape)
-        i = 0
-        while i < level.shape[0]:
-            k = min(self.period - self._values.shape[0], level.shape[0] - i)
-            floors[i:i + k] = self.floor
-            self._values = np.concatenate([self._values, level[i:i + k]])
-            if self._values.shape[0] == self.period:
-                self._update()
-            i += k
+        fill = min(self.period - self._values.shape[0], level.shape[0])
+        floors[:fill] = self.floor
+        self._values = np.concatenate([self._values, level[:fill]])
+        if self._values.shape[0] < self.period:
+            return floors
+        whole = (level.shape[0] - fill) // self.period
+        rest = fill + whole * self.period
+        periods = np.concatenate([self._values[None],
+                                  level[fill:rest].reshape(whole, self.period, level.shape[1])])
+        estimates = np.quantile(periods, self.quantile, axis=1)
+        for p, estimate in enumerate(estimates):
+            self._update(estimate)
+            a = fill + p * self.period
+            floors[a:min(a + self.period, level.shape[0])] = self.floor
+        self._values = level[rest:].copy()
         return floors
 
-    def _update(self) -> None:
-        estimate = np.quantile(self._values, self.quantile, axis=0)
+    def _update(self, estimate: np.ndarray) -> None:
         take = np.flatnonzero(estimate > 0)  # an all-zero (flat) second says nothing
         rows = self._write[take] % self._history.shape[0]
         self._history[rows, take] = estimate[take]
         self._write[take] += 1
         self.floor = _column_nanquantile(self._history, self.history_quantile, self.floor)
-        self._values = self._values[:0]
 
 
 def _column_nanquantile(history: np.ndarray, q: float, previous: np.ndarray) -> np.ndarray:
