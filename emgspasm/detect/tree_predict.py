@@ -1,15 +1,23 @@
 """Vectorized prediction for a fitted `HistGradientBoostingClassifier`.
 
 Why this exists: scikit-learn predicts tree by tree, opening an OpenMP parallel region for
-each of the ~900 trees. For the one or two rows a live stream classifies at a time that costs
-milliseconds per call on an idle machine and over 100 ms when the other core is busy (measured
-here): the barrier waits dominate. This walks all trees at once with numpy (one gather per
-tree level), which takes well under a millisecond and does not depend on thread scheduling.
+each of the trees (720 in the default model). For the one or two rows a live stream classifies
+at a time that costs milliseconds per call on an idle machine and over 100 ms when the other
+core is busy (measured here): the barrier waits dominate. This walks all trees at once with
+numpy (a few flat gathers per tree level), which takes well under a millisecond and does not
+depend on thread scheduling.
+
+Layout, chosen to minimise numpy calls per level: each tree's nodes are renumbered breadth
+first, so a node's left child sits just before its right one and a step is `right[node] -
+goes_left`; a leaf is its own right child and never goes left, so it stays put and the walk
+needs no leaf test. Every distinct (feature, threshold) split is compared once per row up front,
+and trees are sorted deepest first, so each level walks only the prefix still deeper than it.
 
 It reads the fitted trees' public-in-practice node arrays (`_predictors[i][k].nodes`) and is
 checked against `predict_proba` whenever a model is loaded (`matches_sklearn`); if a future
 scikit-learn changes that layout, the check fails and the model falls back to
-`predict_proba`. Numerical features only (our features have no categories or NaNs).
+`predict_proba`. Numerical features only (our features have no categories or NaNs; a NaN
+goes right, since `NaN <= threshold` is False).
 """
 
 from __future__ import annotations
@@ -18,43 +26,78 @@ import numpy as np
 from scipy.special import softmax
 
 
+def _breadth_first(nodes: np.ndarray) -> list[int]:
+    """Node indices of one tree, root first, each node's two children adjacent (left, right)."""
+    is_leaf, left, right = (nodes[k].tolist() for k in ("is_leaf", "left", "right"))
+    order = [0]
+    for i in order:  # the list grows while it is walked
+        if not is_leaf[i]:
+            order += (left[i], right[i])
+    return order
+
+
 class TreeEnsemblePredictor:
     """All trees of a fitted HGB classifier flattened into a few numpy arrays."""
 
     def __init__(self, estimator) -> None:
-        trees = [tree for iteration in estimator._predictors for tree in iteration]
+        trees = [tree.nodes for iteration in estimator._predictors for tree in iteration]
         self.n_classes = len(estimator._predictors[0])
-        offsets = np.cumsum([0] + [len(t.nodes) for t in trees[:-1]])
-        nodes = np.concatenate([t.nodes for t in trees])
-        if np.any(nodes["is_categorical"]):
+        if any(np.any(t["is_categorical"]) for t in trees):
             raise ValueError("categorical splits are not supported")
-        base = np.repeat(offsets, [len(t.nodes) for t in trees])
-        self.feature = nodes["feature_idx"].astype(np.intp)
-        self.threshold = nodes["num_threshold"].astype(np.float64)
-        own = np.arange(len(nodes), dtype=np.intp)
-        leaf = nodes["is_leaf"].astype(bool)
-        # A leaf points to itself: once a row reaches it, further levels keep it there, so the
-        # walk needs no per-level leaf test.
-        self.left = np.where(leaf, own, nodes["left"].astype(np.intp) + base)
-        self.right = np.where(leaf, own, nodes["right"].astype(np.intp) + base)
+        depth = np.array([int(t["depth"].max()) for t in trees])
+        walk_order = np.argsort(-depth, kind="stable")  # walker slot -> tree, deepest first
+        self.tree_slot = np.argsort(walk_order)  # tree (iteration i, class k: i*K + k) -> slot
+        self.n_active = [int(np.sum(depth > level)) for level in range(depth.max())]
+        parts, roots, start = [], [], 0
+        for t in walk_order:
+            order = _breadth_first(trees[t])
+            renumber = np.empty(len(trees[t]), dtype=np.intp)
+            renumber[order] = start + np.arange(len(order))
+            nodes = trees[t][order]
+            leaf = nodes["is_leaf"].astype(bool)
+            right = np.where(leaf, renumber[order], renumber[nodes["right"].astype(np.intp)])
+            parts.append((nodes, leaf, right))
+            roots.append(start)
+            start += len(order)
+        nodes, leaf, right = (np.concatenate(p) for p in zip(*parts, strict=True))
+        self.roots = np.array(roots, dtype=np.intp)
+        self.right = right.astype(np.intp)
         self.value = nodes["value"].astype(np.float64)
-        self.roots = offsets.astype(np.intp)  # tree t of iteration i is index i*K + k
-        self.depth = int(nodes["depth"].max()) + 1
+        # The distinct splits, plus one that is never true (NaN threshold) for the leaves.
+        splits = np.unique(np.column_stack([nodes["feature_idx"], nodes["num_threshold"]])[~leaf],
+                           axis=0, return_inverse=True)
+        self.split_feature = np.append(splits[0][:, 0], 0).astype(np.intp)
+        self.split_threshold = np.append(splits[0][:, 1], np.nan).astype(np.float64)
+        self.split = np.full(len(nodes), len(splits[0]), dtype=np.intp)
+        self.split[~leaf] = splits[1].ravel()
         self.baseline = np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel()
         self.classes = estimator.classes_
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (n_rows, n_classes): baseline plus the leaf values of every tree."""
         x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
-        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.size)).copy()
-        rows = np.arange(x.shape[0])[:, None]
-        for _ in range(self.depth):
-            go_left = x[rows, self.feature[node]] <= self.threshold[node]
-            node = np.where(go_left, self.left[node], self.right[node])
-        values = self.value[node].reshape(x.shape[0], -1, self.n_classes)  # rows, iters, K
+        n = x.shape[0]
+        n_splits = self.split_threshold.size
+        goes_left = (x.take(self.split_feature, axis=1) <= self.split_threshold).ravel()
+        node = np.repeat(self.roots, n)  # walker slot*n + row
+        done = np.empty_like(node)
+        row_start = np.tile(np.arange(n) * n_splits, self.roots.size)
+        for active in self.n_active:
+            m = active * n
+            done[m:node.size] = node[m:]  # these trees are no deeper than this level
+            node = node[:m]
+            split = self.split.take(node)
+            if n > 1:
+                split += row_start[:m]
+            node = self.right.take(node)
+            node -= goes_left.take(split)
+        done[:node.size] = node
+        leaves = done.reshape(self.roots.size, n).take(self.tree_slot, axis=0)  # model order
+        shape = (self.roots.size // self.n_classes, self.n_classes, n)  # iters, K, rows
+        values = self.value.take(leaves).reshape(shape)
         # Sum over iterations along a contiguous last axis: each row's sum is then the same
         # whatever else is in the batch (chunk invariance of the pipeline).
-        summed = np.ascontiguousarray(values.transpose(0, 2, 1)).sum(axis=-1)
+        summed = np.ascontiguousarray(values.transpose(2, 1, 0)).sum(axis=-1)
         return summed + self.baseline
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

@@ -23,3 +23,26 @@ def test_matches_predict_proba_on_unseen_rows(n_classes):
                                rtol=1e-9, atol=1e-12)
     # A row's scores do not depend on the other rows of the batch.
     np.testing.assert_array_equal(fast.raw(probe[3:4]), fast.raw(probe)[3:4])
+
+
+@pytest.mark.parametrize("shape", [
+    {"max_depth": 1},  # stumps
+    {"min_samples_leaf": 400},  # no split possible: every tree is a single leaf
+    {"max_leaf_nodes": None, "min_samples_leaf": 2},  # deep, unbalanced, of varied depths
+])
+def test_matches_predict_proba_for_any_tree_shape(shape):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 5))
+    y = np.digitize(x[:, 0] + x[:, 1] ** 2 + rng.normal(scale=0.5, size=600), [0, 1, 2])
+    clf = HistGradientBoostingClassifier(max_iter=12, early_stopping=False, random_state=0,
+                                         **shape).fit(x, y)
+    fast = TreeEnsemblePredictor(clf)
+    # The training rows reach the deepest leaves; random ones probe between them.
+    probe = np.concatenate([x, rng.normal(scale=3.0, size=(300, 5))])
+    np.testing.assert_allclose(fast.predict_proba(probe), clf.predict_proba(probe),
+                               rtol=1e-9, atol=1e-12)
+    rows = np.concatenate([fast.raw(row) for row in probe])
+    np.testing.assert_array_equal(rows, fast.raw(probe))
+    # A NaN feature goes right at every split (`NaN <= threshold` is False), like +inf.
+    probe[::2, 0] = np.nan
+    np.testing.assert_array_equal(fast.raw(probe), fast.raw(np.nan_to_num(probe, nan=np.inf)))
