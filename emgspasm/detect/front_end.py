@@ -179,7 +179,11 @@ class FrontEnd:
 def _hop_reduce(x: np.ndarray, n_hops: int, hop: int,
                 with_peak: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Mean square (and peak |x|) per hop, reducing along a contiguous last axis so each hop's
-    value is computed the same way however many hops the block holds."""
-    rows = np.ascontiguousarray(x.reshape(n_hops, hop, x.shape[1]).transpose(0, 2, 1))
-    ms = np.mean(rows * rows, axis=-1)
-    return ms, (np.max(np.abs(rows), axis=-1) if with_peak else None)
+    value is computed the same way however many hops the block holds.
+
+    `sosfilt` hands back a transposed view of a (channels, samples) array, so `x.T` is usually
+    contiguous already and the (channels, hops, hop) layout costs no copy.
+    """
+    rows = np.ascontiguousarray(x.T).reshape(x.shape[1], n_hops, hop)
+    ms = np.mean(rows * rows, axis=-1).T
+    return ms, (np.max(np.abs(rows), axis=-1).T if with_peak else None)
