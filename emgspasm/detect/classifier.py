@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 from sklearn.ensemble import HistGradientBoostingClassifier
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
@@ -32,6 +33,9 @@ NONE_LABEL = "none"
 DEFAULT_MODEL = "default.skops"
 
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "collections.")
+
+_TRAINED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+"""Types beyond skops' own defaults in a model `emgspasm train` writes."""
 
 
 def make_estimator(random_state: int = 0) -> HistGradientBoostingClassifier:
@@ -122,9 +126,14 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
 
 
 def _load(path: Path) -> EpisodeModel:
-    untrusted = sio.get_untrusted_types(file=path)
-    refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-    if refused:
-        raise ValueError(f"{path}: refusing to load untrusted types {refused}")
-    obj = sio.load(path, trusted=untrusted)
+    try:
+        # A file made by `emgspasm train` needs only these trusted: trying them first spares
+        # the second parse of the file that listing its types takes (0.17 s of a ~0.4 s load).
+        obj = sio.load(path, trusted=_TRAINED_TYPES)
+    except UntrustedTypesFoundException:
+        untrusted = sio.get_untrusted_types(file=path)
+        refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        if refused:
+            raise ValueError(f"{path}: refusing to load untrusted types {refused}") from None
+        obj = sio.load(path, trusted=untrusted)
     return EpisodeModel(obj["estimator"], tuple(obj["feature_names"]), obj.get("recipe"))

@@ -29,8 +29,8 @@ PLATEAU_SHARE = 0.7
 """Rise and fall are timed to/from this share of the episode's 90th-percentile level."""
 
 WINDOW_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "wamp",
-                   "lf_fraction", "mains_fraction", "flat_fraction", "clip_fraction",
-                   "broad_lf_fraction", "broad_mains_fraction", "common_mode")
+                   "flat_fraction", "clip_fraction", "broad_lf_fraction",
+                   "broad_mains_fraction", "common_mode")
 
 _CHANNEL_STATS = ("log_duration", "n_bursts", "burst_rate", "burst_interval_cv",
                   "burst_median_s", "active_fraction", "log_peak", "log_level_mean",

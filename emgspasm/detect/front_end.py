@@ -166,7 +166,11 @@ class FrontEnd:
         w_emg, w_broad, w_raw = (rows(k).transpose(0, 2, 1) for k in ("emg", "broad", "raw"))
         spectral = window_features(w_emg, fs=self.fs, names=SPECTRAL_FEATURES)
         values = {k: spectral[k] for k in SPECTRAL_FEATURES}
-        values.update(quality_features(w_raw, fs=self.fs, mains_hz=self.mains_hz))
+        # Rails and lead-off only show before filtering. Motion and mains shares are taken on
+        # the wide-band signal alone: on the raw one, baseline drift below 2 Hz (breathing,
+        # slow electrode settling -- not artifacts, by design) leaks into the low band.
+        values.update(quality_features(w_raw, fs=self.fs, names=("flat_fraction",
+                                                                 "clip_fraction")))
         broad_q = quality_features(w_broad, fs=self.fs, mains_hz=self.mains_hz,
                                    names=("lf_fraction", "mains_fraction"))
         values["broad_lf_fraction"] = broad_q["lf_fraction"]

@@ -207,7 +207,8 @@ def window_features(
         if "wl" in want:
             out["wl"] = abs_d.sum(axis=-1)
         if "zc" in want:
-            crossing = (rows[..., :-1] >= 0) != (rows[..., 1:] >= 0)  # 0 counts as positive
+            positive = rows >= 0  # 0 counts as positive
+            crossing = positive[..., :-1] != positive[..., 1:]
             out["zc"] = np.count_nonzero(crossing & steep_d, axis=-1).astype(np.float64)
         if "ssc" in want:
             d_before, d_after = d[..., :-1], d[..., 1:]  # x[n]-x[n-1], x[n+1]-x[n], n=1..N-2
