@@ -16,8 +16,8 @@ and trees are sorted deepest first, so each level walks only the prefix still de
 It reads the fitted trees' public-in-practice node arrays (`_predictors[i][k].nodes`) and is
 checked against `predict_proba` whenever a model is loaded (`matches_sklearn`); if a future
 scikit-learn changes that layout, the check fails and the model falls back to
-`predict_proba`. Numerical features only (our features have no categories or NaNs; a NaN
-goes right, since `NaN <= threshold` is False).
+`predict_proba`. Numerical features only (categorical splits are refused). A missing value
+(NaN) goes the way the split learnt for it (`missing_go_to_left`), as in scikit-learn.
 """
 
 from __future__ import annotations
@@ -63,22 +63,30 @@ class TreeEnsemblePredictor:
         self.roots = np.array(roots, dtype=np.intp)
         self.right = right.astype(np.intp)
         self.value = nodes["value"].astype(np.float64)
-        # The distinct splits, plus one that is never true (NaN threshold) for the leaves.
-        splits = np.unique(np.column_stack([nodes["feature_idx"], nodes["num_threshold"]])[~leaf],
-                           axis=0, return_inverse=True)
-        self.split_feature = np.append(splits[0][:, 0], 0).astype(np.intp)
-        self.split_threshold = np.append(splits[0][:, 1], np.nan).astype(np.float64)
-        self.split = np.full(len(nodes), len(splits[0]), dtype=np.intp)
-        self.split[~leaf] = splits[1].ravel()
+        # The distinct splits, plus one that is never true (NaN threshold, NaN goes right)
+        # for the leaves.
+        keys = np.column_stack([nodes["feature_idx"], nodes["num_threshold"],
+                                nodes["missing_go_to_left"]])[~leaf]
+        splits, inverse = np.unique(keys, axis=0, return_inverse=True)
+        self.split_feature = np.append(splits[:, 0], 0).astype(np.intp)
+        self.split_threshold = np.append(splits[:, 1], np.nan).astype(np.float64)
+        self.split_missing_left = np.append(splits[:, 2], 0).astype(bool)
+        self.split = np.full(len(nodes), len(splits), dtype=np.intp)
+        self.split[~leaf] = inverse.ravel()
+        self.n_features = int(estimator.n_features_in_)
         self.baseline = np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel()
         self.classes = estimator.classes_
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (n_rows, n_classes): baseline plus the leaf values of every tree."""
         x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} features, got shape {x.shape}")
         n = x.shape[0]
         n_splits = self.split_threshold.size
-        goes_left = (x.take(self.split_feature, axis=1) <= self.split_threshold).ravel()
+        values = x.take(self.split_feature, axis=1)
+        goes_left = np.where(np.isnan(values), self.split_missing_left,
+                             values <= self.split_threshold).ravel()
         node = np.repeat(self.roots, n)  # walker slot*n + row
         done = np.empty_like(node)
         row_start = np.tile(np.arange(n) * n_splits, self.roots.size)

@@ -43,6 +43,30 @@ def test_matches_predict_proba_for_any_tree_shape(shape):
                                rtol=1e-9, atol=1e-12)
     rows = np.concatenate([fast.raw(row) for row in probe])
     np.testing.assert_array_equal(rows, fast.raw(probe))
-    # A NaN feature goes right at every split (`NaN <= threshold` is False), like +inf.
-    probe[::2, 0] = np.nan
-    np.testing.assert_array_equal(fast.raw(probe), fast.raw(np.nan_to_num(probe, nan=np.inf)))
+
+
+
+def test_missing_values_follow_the_direction_each_split_learnt():
+    # Trained with NaNs, the splits learn where missing values go (`missing_go_to_left`),
+    # left at some nodes and right at others; the walk must follow each node's choice.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(800, 4))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int) + (x[:, 2] > 0.5)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    clf = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
+    nodes = np.concatenate([t.nodes for it in clf._predictors for t in it])
+    split = ~nodes["is_leaf"].astype(bool)
+    assert 0 < nodes["missing_go_to_left"][split].mean() < 1, "need both directions"
+    fast = TreeEnsemblePredictor(clf)
+    probe = rng.normal(scale=2.0, size=(400, 4))
+    probe[rng.random(probe.shape) < 0.3] = np.nan
+    np.testing.assert_allclose(fast.predict_proba(probe), clf.predict_proba(probe),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_rows_of_the_wrong_width_are_refused():
+    rng = np.random.default_rng(3)
+    clf = HistGradientBoostingClassifier(max_iter=3).fit(rng.normal(size=(100, 4)),
+                                                         rng.integers(0, 2, 100))
+    with pytest.raises(ValueError, match="4 features"):
+        TreeEnsemblePredictor(clf).raw(np.zeros((2, 5)))
