@@ -116,4 +116,6 @@ def _run(pipe: Pipeline, chunks, gaps: Sequence[tuple[int, int]],
         push(block[start:])
         position += block.shape[0]
     events += pipe.flush()
-    return sorted(events, key=lambda e: (e.start_s, e.label))
+    # A stream emits events as they are decided, in an order that depends on its blocks;
+    # a file's events are listed by time, ties broken so the order is total.
+    return sorted(events, key=lambda e: (e.start_s, e.end_s, e.label, e.channels))

@@ -12,6 +12,7 @@ from tests.conftest import simulated
 
 
 def run(rec, sizes, **kw):
+    """Events in the order the stream emitted them."""
     pipe = Pipeline(rec.fs, rec.channels, **kw)
     events, i, k = [], 0, 0
     while i < rec.n_samples:
@@ -20,6 +21,13 @@ def run(rec, sizes, **kw):
         i, k = i + n, k + 1
     events += pipe.flush()
     return pipe, [e.to_dict() for e in events]
+
+
+def by_time(events):
+    """Events decided in the same block come out in time order, so a different chunking may
+    emit two events in the other order: the contract is the events, each with its decision
+    time, not their emission order."""
+    return sorted(events, key=lambda e: (e["start_s"], e["end_s"], e["label"], e["channels"]))
 
 
 def features(pipe):
@@ -31,7 +39,7 @@ def features(pipe):
 
 @pytest.fixture(scope="module")
 def session():
-    return simulated(40.0, 250.0, 2, 11).recording
+    return simulated(40.0, 250.0, 4, 11).recording
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +57,12 @@ def test_any_chunking_gives_identical_features_and_events(session, reference, si
     collect, _ = run(session, sizes, collect=True)
     assert features(collect) == ref_features
     _, events = run(session, sizes)
-    assert events == ref_events
+    assert by_time(events) == by_time(ref_events)
 
 
 def test_one_sample_blocks_give_identical_events(session, reference):
     _, events = run(session, [1])
-    assert events == reference[1]
+    assert by_time(events) == by_time(reference[1])
     assert reference[1], "the session should produce events at all"
 
 
