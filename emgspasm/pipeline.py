@@ -242,7 +242,7 @@ class Pipeline:
         self._pending = self._pending[:0]
         next_hop = -(-position // self.geo.hop)
         self._skip = next_hop * self.geo.hop - position
-        self._front.reset_filters()
+        self._front.restart()
         self._activity.reset()
         self._front_base += next_hop - self._next_hop
         self._next_hop = next_hop

@@ -78,12 +78,18 @@ class FrontEnd:
         tail = geometry.feature_window
         self._tails = {k: np.zeros((tail, n_channels)) for k in ("emg", "broad", "raw")}
 
-    def reset_filters(self) -> None:
-        """Restart the filters after a gap instead of bridging it as if continuous."""
+    def restart(self) -> None:
+        """After a gap: start again as at the beginning of a recording -- filters, trailing
+        RMS and window tails from silence -- instead of bridging the hole as if continuous
+        (a window straddling it would mix samples from either side)."""
         self._band.reset()
         if self._notch is not None:
             self._notch.reset()
         self._broad.reset()
+        self._ms_carry[:] = 0.0
+        self._msb_carry[:] = 0.0
+        for tail in self._tails.values():
+            tail[:] = 0.0
 
     def process(self, x: np.ndarray) -> tuple[HopFrame, FeatureFrame]:
         """Process a block holding a whole number of hops."""

@@ -51,9 +51,21 @@ class RowTable:
 
     def take(self, name: str, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Rows at absolute indices `rows` (all held) of a column; with `cols`, one element
-        per row (`column[rows[i], cols[i]]`)."""
+        per row (`column[rows[i], cols[i]]`, each `cols[i]` in [0, n_columns)).
+
+        Negative column indices are refused rather than counted from the end: -1 is how
+        callers spell "no such channel" (an episode without a partner), and numpy would
+        silently read the last channel for it.
+        """
         rows = np.asarray(rows, dtype=np.intp)
         if rows.size and (rows.min() < self.start or rows.max() >= self.stop):
             raise IndexError(f"rows outside the held range [{self.start}, {self.stop})")
         local = rows - self.start
-        return self._cols[name][local] if cols is None else self._cols[name][local, cols]
+        column = self._cols[name]
+        if cols is None:
+            return column[local]
+        cols = np.asarray(cols, dtype=np.intp)
+        if cols.size and (cols.min() < 0 or cols.max() >= column.shape[1]):
+            raise IndexError(f"column indices of {name!r} outside [0, {column.shape[1]}): "
+                             f"{cols.min()}..{cols.max()}")
+        return column[local, cols]
