@@ -7,12 +7,15 @@ labels plus `none`: an episode the detector opened on noise or crosstalk that is
 all, which the classifier is allowed to reject.
 
 Persistence uses skops, which refuses to instantiate types it was not told to trust; the
-default model file ships inside the package, and `load_model` only trusts scikit-learn's own
-estimator and numpy types, so loading a user-supplied file cannot run arbitrary code.
+default model file ships inside the package, and `load_model` only trusts classes defined by
+scikit-learn or numpy -- no functions (a skops file can carry `eval` or `os.system` as, say,
+a FunctionTransformer's `func`) and nothing else from builtins -- so loading a user-supplied
+file cannot run arbitrary code.
 """
 
 from __future__ import annotations
 
+import importlib
 import zipfile
 from functools import lru_cache
 from importlib import resources
@@ -32,7 +35,7 @@ NONE_LABEL = "none"
 
 DEFAULT_MODEL = "default.skops"
 
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "collections.")
+_TRUSTED_PACKAGES = ("sklearn", "numpy")
 
 _TRAINED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 """Types beyond skops' own defaults in a model `emgspasm train` writes."""
@@ -112,7 +115,7 @@ def _load_cached(path: Path, mtime_ns: int) -> EpisodeModel:
 
 def load_model(path: str | Path | None = None) -> EpisodeModel:
     """Load a model file (default: the one shipped with the package), trusting only
-    scikit-learn / numpy types; anything else is refused with the offending type names."""
+    scikit-learn / numpy classes; anything else is refused with the offending type names."""
     if path is None:
         ref = resources.files("emgspasm.models").joinpath(DEFAULT_MODEL)
         with resources.as_file(ref) as p:
@@ -132,8 +135,24 @@ def _load(path: Path) -> EpisodeModel:
         obj = sio.load(path, trusted=_TRAINED_TYPES)
     except UntrustedTypesFoundException:
         untrusted = sio.get_untrusted_types(file=path)
-        refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        refused = [t for t in untrusted if not _is_trusted_class(t)]
         if refused:
             raise ValueError(f"{path}: refusing to load untrusted types {refused}") from None
         obj = sio.load(path, trusted=untrusted)
     return EpisodeModel(obj["estimator"], tuple(obj["feature_names"]), obj.get("recipe"))
+
+
+def _is_trusted_class(name: str) -> bool:
+    """True if `name` ("package.module.Class") is a class that scikit-learn or numpy define.
+
+    Only the packages' own modules are imported to find out (they are trusted code already);
+    anything that is not a class -- a function, a ufunc -- is refused whatever its package.
+    """
+    module_name, _, attr = name.rpartition(".")
+    if module_name.split(".")[0] not in _TRUSTED_PACKAGES:
+        return False
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(obj, type) and obj.__module__.split(".")[0] in _TRUSTED_PACKAGES
