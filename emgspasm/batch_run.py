@@ -10,8 +10,11 @@ Results come back in input order. Recordings whose results are current are skipp
 `emgspasm.batch_cache`) unless ``force``; two inputs that would write the same output names
 are refused with an error entry rather than silently overwriting each other. Progress goes to
 two tqdm bars, files and samples (samples are counted per chunk in this process and in pool
-workers; from a Dask cluster they arrive per finished file). A job that dies (a bug, a killed
-worker) becomes that recording's error entry; the batch goes on.
+workers; from a Dask cluster they arrive per finished file). A job that raises becomes that
+recording's error entry; the batch goes on. A pool worker that dies takes the pool down with
+it: the jobs that had started are retried one by one, the others in a fresh pool, so only a
+recording that kills its worker again is reported (Dask retries tasks of a dead worker
+itself, then reports `KilledWorker` for that task only).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from pathlib import Path
@@ -90,19 +94,81 @@ def _in_pool(workers: int) -> Runner:
             bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
         ctx = get_context("spawn")
         with ExitStack() as stack:
-            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=ctx))
             report = None
             if bars.enabled:
                 counts = stack.enter_context(ctx.Manager()).Queue()
                 stack.enter_context(_drain(counts, bars.progress))
                 report = _QueueProgress(counts)
-            futures: dict[Future, Job] = {
-                pool.submit(analyze_recording, p, out, opts, outputs, report): (i, p)
-                for i, p in jobs}
-            for fut in as_completed(futures):
-                i, p = futures[fut]
-                yield i, _outcome(fut, p)
+
+            def pool_round(batch: Sequence[Job], n: int) -> Iterator[tuple[Job, _Ended]]:
+                return _pool_round(ctx, n, batch, (out, opts, outputs, report))
+
+            # A worker that dies (killed, out of memory, a crash in native code) breaks the
+            # whole pool and fails every job it held. Each job that had started is then run
+            # alone, so only one that kills its worker again is reported; jobs that never
+            # started go back into a fresh shared pool.
+            pending = list(jobs)
+            while pending:
+                started: list[Job] = []
+                queued: list[Job] = []
+                for job, ended in pool_round(pending, workers):
+                    if ended.result is not None:
+                        yield job[0], ended.result
+                    else:
+                        (started if ended.started else queued).append(job)
+                for job in started:
+                    for (i, p), ended in pool_round([job], 1):
+                        yield i, ended.result or failed(p, WorkerDied(
+                            "the process analysing this recording died (killed, out of "
+                            "memory, or a crash in native code), also when run alone"))
+                if queued and not started:  # the pool broke before any job began
+                    for i, p in queued:
+                        yield i, failed(p, WorkerDied("the worker processes died on start"))
+                    queued = []
+                pending = queued
     return run
+
+
+class WorkerDied(RuntimeError):
+    """A pool worker process ended without returning a result."""
+
+
+class _Ended:
+    """How a pool job ended: its result, or none because the pool broke (`started`: the job
+    had begun, so it may be what broke it)."""
+
+    def __init__(self, result: AnalysisResult | None, started: bool) -> None:
+        self.result = result
+        self.started = started
+
+
+def _pool_round(ctx, workers: int, jobs: Sequence[Job],
+                args: tuple) -> Iterator[tuple[Job, _Ended]]:
+    """Run `jobs` in one fresh spawned pool; a shared flag per job records that it began."""
+    began = ctx.RawArray("b", len(jobs))
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_share_flags,
+                             initargs=(began,)) as pool:
+        futures: dict[Future, tuple[int, Job]] = {
+            pool.submit(_flagged, k, job[1], *args): (k, job) for k, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            k, job = futures[fut]
+            if isinstance(fut.exception(), BrokenProcessPool):
+                yield job, _Ended(None, bool(began[k]))
+            else:
+                yield job, _Ended(_outcome(fut, job[1]), True)
+
+
+_began = None  # in a pool worker: the shared start flags of its round
+
+
+def _share_flags(flags) -> None:
+    global _began
+    _began = flags
+
+
+def _flagged(k: int, path: str | Path, *args) -> AnalysisResult:
+    _began[k] = 1
+    return analyze_recording(path, *args)
 
 
 def _on_dask(address: str) -> Runner:
@@ -127,8 +193,8 @@ def _on_dask(address: str) -> Runner:
 
 
 def _outcome(future, path: str | Path) -> AnalysisResult:
-    """A finished job's result, or the error entry of a job that died (a killed worker, a
-    broken pool): the batch goes on either way."""
+    """A finished job's result, or the error entry of a job that raised (or, on Dask, whose
+    worker kept dying: `KilledWorker`): the batch goes on either way."""
     try:
         return future.result()
     except Exception as exc:

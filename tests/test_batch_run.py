@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -140,14 +142,87 @@ def test_an_unexpected_exception_is_one_recordings_error_not_the_batchs(
     assert results[1].error == "IndexError: a bug"
 
 
-def test_a_job_whose_worker_died_becomes_an_error_entry():
-    from concurrent.futures import Future
-    from concurrent.futures.process import BrokenProcessPool
+class _Reaper:
+    """SIGKILLs any process of ours holding `target` open -- the OOM killer's view of a
+    recording too big for its worker, or a crash in native code on a malformed file.
+    `times` bounds how many kills (None: every time a worker opens it)."""
 
-    from emgspasm.batch_run import _outcome
+    def __init__(self, target: Path, times: int | None = None) -> None:
+        self.target, self.times, self.kills = str(target.resolve()), times, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    died: Future = Future()
-    died.set_exception(BrokenProcessPool("a worker was killed (out of memory?)"))
-    result = _outcome(died, "night.bdf")
-    assert not result.ok and result.path == "night.bdf"
-    assert result.error.startswith("BrokenProcessPool: a worker was killed")
+    def __enter__(self) -> _Reaper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _descendants(self) -> list[int]:
+        parent: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(stat.parent.name)] = int(fields[1])
+        mine, found = {os.getpid()}, True
+        while found:
+            found = False
+            for pid, ppid in parent.items():
+                if ppid in mine and pid not in mine:
+                    mine.add(pid)
+                    found = True
+        return sorted(mine - {os.getpid()})
+
+    def _holds_target(self, pid: int) -> bool:
+        try:
+            return any(os.readlink(fd) == self.target for fd in Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            return False
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.002):
+            if self.times is not None and self.kills >= self.times:
+                return
+            for pid in self._descendants():
+                if self._holds_target(pid):
+                    os.kill(pid, signal.SIGKILL)
+                    self.kills += 1
+                    break
+
+
+@pytest.fixture(scope="module")
+def batch_of_six(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("six")
+    return [write_simulation(simulate(duration_s=20.0, fs=500.0, n_channels=2, seed=60 + k),
+                             folder / f"s{k}.bdf")[0] for k in range(6)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to find workers")
+def test_a_recording_that_kills_its_worker_fails_alone(batch_of_six, tmp_path):
+    serial = run_batch(batch_of_six, tmp_path / "serial")
+    doomed = batch_of_six[1]
+    with _Reaper(doomed) as reaper:
+        pooled = run_batch(batch_of_six, tmp_path / "pool", workers=2)
+    assert reaper.kills >= 2  # in the shared pool, then again when run alone
+    assert [r.ok for r in pooled] == [k != 1 for k in range(6)]
+    assert pooled[1].error.startswith("WorkerDied: the process analysing this recording died")
+    # Every other recording -- including those the broken pool held -- was analysed, and
+    # exactly as in a serial run.
+    assert {k: v for k, v in _outputs(tmp_path / "pool").items()} == \
+        {k: v for k, v in _outputs(tmp_path / "serial").items() if not k.startswith("s1.")}
+    assert all(r.ok for k, r in enumerate(serial))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to find workers")
+def test_a_worker_killed_once_costs_nothing(batch_of_six, tmp_path):
+    serial = run_batch(batch_of_six, tmp_path / "serial")
+    with _Reaper(batch_of_six[3], times=1) as reaper:
+        pooled = run_batch(batch_of_six, tmp_path / "pool", workers=2)
+    assert reaper.kills == 1
+    assert all(r.ok for r in pooled)
+    assert _outputs(tmp_path / "pool") == _outputs(tmp_path / "serial")
+    assert [r.n_events for r in pooled] == [r.n_events for r in serial]
