@@ -226,3 +226,24 @@ def test_a_worker_killed_once_costs_nothing(batch_of_six, tmp_path):
     assert all(r.ok for r in pooled)
     assert _outputs(tmp_path / "pool") == _outputs(tmp_path / "serial")
     assert [r.n_events for r in pooled] == [r.n_events for r in serial]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to find workers")
+def test_on_dask_a_recording_that_kills_its_workers_fails_alone(batch_of_six, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    import dask
+
+    serial = run_batch(batch_of_six, tmp_path / "serial")
+    # Dask reruns a dead worker's task elsewhere; after `allowed-failures` deaths it gives
+    # up on that task alone (KilledWorker). One retry keeps the test short.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, \
+            _Reaper(batch_of_six[2]) as reaper:
+        on_dask = run_batch(batch_of_six, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert reaper.kills >= 2
+    assert [r.ok for r in on_dask] == [k != 2 for k in range(6)]
+    assert on_dask[2].error.startswith("KilledWorker")
+    assert _outputs(tmp_path / "dask") == \
+        {k: v for k, v in _outputs(tmp_path / "serial").items() if not k.startswith("s2.")}
+    assert all(r.ok for r in serial)
