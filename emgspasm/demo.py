@@ -2,7 +2,8 @@
 
 Simulates a mixed multichannel session (every class interleaved), streams it through the
 `Pipeline` in 20 ms blocks as a wearable would deliver it, prints each label the moment it is
-decided, then the event table and the scoring against the simulator's truth.
+decided (a cramp or rigidity in progress as soon as it is decidable, before its event), then the
+event table and the scoring against the simulator's truth.
 """
 
 from __future__ import annotations
@@ -12,16 +13,11 @@ from collections.abc import Callable
 
 from emgspasm.evaluate import score
 from emgspasm.events import Event
+from emgspasm.live_terminal import format_alert, format_event
 from emgspasm.pipeline import Pipeline
 
 BLOCK_S = 0.02
 """Block size of the simulated stream: one BLE connection interval's worth of samples."""
-
-
-def format_event(ev: Event) -> str:
-    decided = f"@{ev.decided_at_s:8.2f}s" if ev.decided_at_s is not None else " " * 10
-    return (f"{decided}  {ev.label:<9} {','.join(ev.channels):<12} "
-            f"{ev.start_s:8.2f} – {ev.end_s:8.2f} s  conf {ev.confidence:.2f}")
 
 
 def run_demo(*, duration_s: float = 120.0, fs: float = 1000.0, n_channels: int = 4,
@@ -38,13 +34,15 @@ def run_demo(*, duration_s: float = 120.0, fs: float = 1000.0, n_channels: int =
     block = max(1, round(BLOCK_S * rec.fs))
     events: list[Event] = []
     t0 = time.perf_counter()
-    out("decided at   label     channels        start –      end")
+    out("decided at   label     channels          start -      end   (CAPITALS: in progress)")
     for i in range(0, rec.n_samples, block):
         if realtime:
             time.sleep(max(0.0, i / rec.fs - (time.perf_counter() - t0)))
         for ev in pipe.push(rec.samples[i:i + block]):
             out(format_event(ev))
             events.append(ev)
+        for alert in pipe.take_alerts():
+            out(format_alert(alert))
     for ev in pipe.flush():
         out(format_event(ev))
         events.append(ev)

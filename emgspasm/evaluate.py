@@ -25,8 +25,10 @@ The rules, and why they are what they are:
   which is the safe direction; the report flags every inferred duration.
 * **Onset error** is ``pred.start_s - truth.start_s`` over matched events (positive = late);
   reported as median |error|, bias (mean signed error) and the share within 25/50/100 ms.
-* **Latency** (streaming) is ``pred.decided_at_s - truth.start_s`` for matched predictions that
-  say when they were decided; median and 95th percentile.
+* **Latency** (streaming) is the time from ``truth.start_s`` to the first streamed label of a
+  matched prediction: its ``alerted_at_s`` when an alert announced that label while the event
+  was in progress, else its ``decided_at_s``; median and 95th percentile over predictions that
+  say either.
 * **Confusion matrix.** Same-label matches fill the diagonal (so it equals TP); then the leftover
   truth and predictions are matched again ignoring the label, with the same rule (IoU, or centre
   distance when either event is a twitch), which fills the off-diagonal cells. What is still left
@@ -129,11 +131,7 @@ def _table(events: Sequence[Event], vocab: Mapping[str, int], *, what: str = "ev
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"{what} {i} has end_s < start_s (or NaN): {events[i].to_dict()}")
-    decided = np.fromiter(
-        (np.nan if e.decided_at_s is None else e.decided_at_s for e in events),
-        dtype=np.float64,
-        count=n,
-    )
+    decided = np.fromiter((_first_streamed(e) for e in events), dtype=np.float64, count=n)
     labels = np.empty(n, dtype=object)
     labels[:] = [e.label for e in events]
     onehot = np.zeros((n, max(len(vocab), 1)), dtype=bool)
@@ -566,6 +564,14 @@ def _label_order(labels: Iterable[str]) -> list[str]:
     """Known labels in their LABELS order, then any others alphabetically (later classes)."""
     present = set(labels)
     return [x for x in LABELS if x in present] + sorted(present - set(LABELS))
+
+
+def _first_streamed(event: Event) -> float:
+    """When the event's label was first streamed (NaN when it does not say)."""
+    alerted = event.extra.get("alerted_at_s")
+    if alerted is not None:
+        return float(alerted)
+    return np.nan if event.decided_at_s is None else float(event.decided_at_s)
 
 
 def _stats(

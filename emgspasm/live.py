@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from emgspasm.alerts import Alert
 from emgspasm.detect.classifier import EpisodeModel, load_model
 from emgspasm.events import Event
 from emgspasm.live_latency import LatencyMeter
@@ -122,6 +123,7 @@ class LiveRunner:
         self.latency = LatencyMeter()
         self.pipeline: Pipeline | None = None
         self.events: list[Event] = []
+        self.alerts: list[Alert] = []
         self.ended_by = "end of source"
         self._t0 = 0.0
 
@@ -230,6 +232,7 @@ class LiveRunner:
                 continue
             events = pipe.push(block.samples, gap_before=gap)
             self.latency.block(block.end_index, block.arrival)
+            self._announce(pipe.take_alerts())
             if events:
                 self._emit(events, block.fs)
             await asyncio.sleep(0)  # let the producer run: the queue can only shed if it does
@@ -237,6 +240,12 @@ class LiveRunner:
             events = pipe.flush()
             if events:
                 self._emit(events, pipe.fs)
+
+    def _announce(self, alerts: list[Alert]) -> None:
+        if alerts:
+            self.alerts.extend(alerts)
+            for sink in self.sinks:
+                sink.alerts(alerts)
 
     def _emit(self, events: list[Event], fs: float) -> None:
         self.latency.events(events, fs, self.clock())

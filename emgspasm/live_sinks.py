@@ -1,7 +1,8 @@
 """Where a live session's blocks and events go: the `Sink` interface and the file sinks.
 
 The runner calls `block()` for every block *before* the bounded pipeline queue (so a recording is
-complete even when the detector sheds load) and `events()` as events are decided. Every method
+complete even when the detector sheds load), `events()` as events are decided and `alerts()` as
+sustained events are announced while in progress. Every method
 must be quick; anything slow gets its own thread or queue (see the terminal sink).
 
 `RecordingSink` writes the decoded signal through `emgspasm.io.open_writer` (BDF+, EDF+ or CSV by
@@ -17,6 +18,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emgspasm.alerts import Alert
 from emgspasm.events import Event
 from firmware_bridge.transports.block import SampleBlock
 
@@ -37,6 +39,9 @@ class Sink:
 
     def events(self, events: list[Event]) -> None:
         """Events as they are emitted by the pipeline."""
+
+    def alerts(self, alerts: list[Alert]) -> None:
+        """Sustained events announced while still in progress (`emgspasm.alerts`)."""
 
     def close(self, summary: LiveSummary | None) -> None:
         """End of session (also after an error: keep what was written)."""

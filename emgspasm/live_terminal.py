@@ -1,9 +1,11 @@
 """The terminal view of a live session: each label as it is decided, and signal quality.
 
-Events are printed the moment the pipeline emits them. Once a second a status line shows the
-stream time, counts so far and, per channel, the RMS of the last second and a one-word quality
-verdict from the unfiltered signal (`emgspasm.dsp.quality`): ``ok``, ``flat`` (lead-off or a
-rail), ``clip``, ``mains`` or ``motion``.
+Events are printed the moment the pipeline emits them; a cramp or rigidity still in progress is
+announced earlier, in capitals with "(ongoing)", as soon as it is decidable (`emgspasm.alerts`).
+Once a second a status line shows the stream time, counts so far and, per channel, the RMS of
+the last second and a one-word quality verdict from the unfiltered signal
+(`emgspasm.dsp.quality`): ``ok``, ``flat`` (lead-off or a rail), ``clip``, ``mains`` or
+``motion``.
 
 Printing goes through a bounded buffer drained by a thread: a terminal that cannot keep up (a
 slow SSH link, a paused pager) must not stall the detector, so the oldest lines are dropped and
@@ -20,6 +22,7 @@ from typing import TextIO
 
 import numpy as np
 
+from emgspasm.alerts import Alert
 from emgspasm.dsp.quality import quality_features
 from emgspasm.events import Event
 from emgspasm.live_sinks import Sink
@@ -59,6 +62,12 @@ def format_event(ev: Event) -> str:
     decided = f"@{ev.decided_at_s:8.2f}s" if ev.decided_at_s is not None else " " * 10
     return (f"{decided}  {ev.label:<9} {','.join(ev.channels):<14} "
             f"{ev.start_s:8.2f} - {ev.end_s:8.2f} s  conf {ev.confidence:.2f}")
+
+
+def format_alert(alert: Alert) -> str:
+    """An event still in progress, as a terminal line (its event line follows at its end)."""
+    return (f"@{alert.decided_at_s:8.2f}s  {alert.label.upper():<9} {alert.channel:<14} "
+            f"{alert.start_s:8.2f} - (ongoing)  conf {alert.confidence:.2f}")
 
 
 class TerminalSink(Sink):
@@ -115,6 +124,10 @@ class TerminalSink(Sink):
     def events(self, events: list[Event]) -> None:
         for ev in events:
             self._say(format_event(ev))
+
+    def alerts(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self._say(format_alert(alert))
 
     def close(self, summary: LiveSummary | None) -> None:
         if summary is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emgspasm.alerts import Alert
 from emgspasm.detect.activity import ActivityDetector
 from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
@@ -104,6 +105,9 @@ class Pipeline:
             round(self.config.common_onset_s / self.geo.hop_s))
         self._hops = RowTable()
         self._windows = RowTable()
+        self._alerts: list[Alert] = []
+        # (channel, start hop) of an episode in progress -> label -> hop it was announced at
+        self._alerted: dict[tuple[int, int], dict[str, int]] = {}
         self._pending = np.zeros((0, n))
         self._next_hop = 0  # absolute index of the next hop to be processed
         self._skip = 0  # samples to drop after a gap to stay on the hop grid
@@ -112,6 +116,12 @@ class Pipeline:
         self.samples_missing = 0
 
     # -- public -------------------------------------------------------------------------
+    def take_alerts(self) -> list[Alert]:
+        """Alerts raised since the last call: sustained events announced while in progress
+        (see `emgspasm.alerts`). Their events follow when they end, from `push`/`flush`."""
+        alerts, self._alerts = self._alerts, []
+        return alerts
+
     @property
     def time_s(self) -> float:
         """Stream time of the end of the last processed hop."""
@@ -175,11 +185,65 @@ class Pipeline:
             active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
         )
         closed = self._segmenter.step(flags["active"], first)
+        if self.model is not None:
+            self._announce_ongoing(closed, first, first + n_hops - 1)
         self._classify(closed)
         self._next_hop = first + n_hops
         events = self._assembler.release(self._next_hop - 1, self._segmenter.open_starts())
         self._trim()
         return events
+
+    def _announce_ongoing(self, closed: list[Episode], first: int, last: int) -> None:
+        """Classify sustained episodes in progress at their checkpoints among hops [first,
+        last] on what they have shown up to each, and raise an alert for a sustained label.
+
+        Checkpoints sit at fixed offsets from each episode's start (its minimum sustained
+        duration, then every `alert_step_s`) and see only hops up to themselves, so alerts and
+        their decision times are the same however the stream was chunked.
+        """
+        cfg, hop_s = self.config, self.geo.hop_s
+        min_hops = {"cramp": round(cfg.cramp_min_s / hop_s),
+                    "rigidity": round(cfg.rigidity_min_s / hop_s)}
+        step = max(1, round(cfg.alert_step_s / hop_s))
+        head = min(min_hops.values()) - 1  # the first checkpoint's offset from the start
+        spans = [(c, s, None) for c, s, _ in self._segmenter.open_spans()]
+        spans += [(ep.channel, ep.start_hop, ep.decided_hop) for ep in closed]
+        prefixes: list[Episode] = []
+        for c, s, closes in spans:
+            h = s + head + max(0, -(-(first - s - head) // step)) * step
+            while h <= last and (closes is None or h < closes):
+                active = np.flatnonzero(self._hops.get("active", s, h + 1)[:, c])
+                prefixes.append(Episode(channel=c, start_hop=s, end_hop=s + int(active[-1]),
+                                        bursts=[], decided_hop=h))
+                h += step
+        if not prefixes:
+            return
+        assert self.model is not None
+        feats = episode_features(prefixes, [self._partner.get(p.channel) for p in prefixes],
+                                 self._hops, self._windows, self.geo, self.geo.burst_gap_hops)
+        masks = np.vstack([feasible_mask(self.model.classes, (p.end_hop - p.start_hop + 1) *
+                                         hop_s, cfg) for p in prefixes])
+        labels, confidence = self.model.predict(feats, masks)
+        satellite = self._satellites(feats)
+        for p, label, conf, sat in zip(prefixes, labels, confidence, satellite, strict=True):
+            seen = self._alerted.setdefault((p.channel, p.start_hop), {})
+            if (label not in min_hops or label in seen or sat
+                    or conf < cfg.alert_min_confidence
+                    or p.decided_hop - p.start_hop + 1 < min_hops[label]):
+                continue
+            seen[label] = p.decided_hop
+            onset, _ = refine_bounds(p, self._hops, self.geo, cfg.onset_refine_sigma)
+            self._alerts.append(Alert(label=label, channel=self.channels[p.channel],
+                                      start_s=onset * hop_s,
+                                      decided_at_s=(p.decided_hop + 1) * hop_s,
+                                      confidence=float(conf)))
+
+    def _satellites(self, feats: np.ndarray) -> np.ndarray:
+        """Episodes whose partner carries `satellite_ratio` times their level: crosstalk or
+        co-activation, whose label is the partner's business."""
+        ratio = feats[:, FEATURE_NAMES.index("partner_log_ratio")]
+        has_partner = feats[:, FEATURE_NAMES.index("has_partner")] > 0
+        return has_partner & (ratio >= np.log10(self.config.satellite_ratio))
 
     def _classify(self, closed: list[Episode]) -> None:
         """Features for each closed episode, then one classifier call for the batch."""
@@ -202,12 +266,11 @@ class Pipeline:
         masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
                            for a, b in cores])
         labels, confidence = self.model.predict(feats, masks)
-        ratio = feats[:, FEATURE_NAMES.index("partner_log_ratio")]
-        has_partner = feats[:, FEATURE_NAMES.index("has_partner")] > 0
-        satellite = has_partner & (ratio >= np.log10(self.config.satellite_ratio))
+        satellite = self._satellites(feats)
+        alerted = [self._alerted.pop((ep.channel, ep.start_hop), {}) for ep in closed]
         labelled = []
-        for ep, (on, off), core, label, conf, sat in zip(closed, bounds, cores, labels,
-                                                         confidence, satellite, strict=True):
+        for ep, (on, off), core, label, conf, sat, said in zip(
+                closed, bounds, cores, labels, confidence, satellite, alerted, strict=True):
             if label == NONE_LABEL:
                 continue
             if label == "twitch":
@@ -219,6 +282,7 @@ class Pipeline:
                 decided_hop=ep.decided_hop,
                 extra={"peak_uv": float(peak.max()) if peak.size else 0.0},
                 satellite=bool(sat),
+                alerted=said,
             ))
         self._assembler.add(labelled)
 

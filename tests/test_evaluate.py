@@ -211,6 +211,15 @@ def test_latency_from_decided_at() -> None:
     assert d["n"] == 20 and d["median_s"] == pytest.approx(np.median(lat))
 
 
+def test_latency_counts_from_the_alert_that_first_streamed_the_label() -> None:
+    # A cramp announced while in progress (`alerted_at_s`) was streamed then, not at its end.
+    truth = [ev(0, 60, "cramp"), ev(100, 130, "cramp")]
+    pred = [ev(0.1, 60, "cramp", decided_at_s=61.0, extra={"alerted_at_s": 3.2}),
+            ev(100.0, 130, "cramp", decided_at_s=131.0)]
+    s = score({"r": truth}, {"r": pred}).labels["cramp"]
+    assert sorted(s.latencies_s) == pytest.approx([3.2, 31.0])
+
+
 def test_missing_prediction_and_unscored_prediction() -> None:
     report = score({"a": [ev(0, 1)], "b": [ev(0, 1)]}, {"a": [ev(0, 1)], "z": [ev(0, 1)]})
     assert report.missing_predictions == ["b"]

@@ -11,15 +11,19 @@ from emgspasm.pipeline import Pipeline
 from tests.conftest import simulated
 
 
-def run(rec, sizes, **kw):
-    """Events in the order the stream emitted them."""
+def run(rec, sizes, alerts=None, **kw):
+    """Events in the order the stream emitted them; alerts appended to `alerts` if given."""
     pipe = Pipeline(rec.fs, rec.channels, **kw)
     events, i, k = [], 0, 0
     while i < rec.n_samples:
         n = sizes[k % len(sizes)]
         events += pipe.push(rec.samples[i:i + n])
+        if alerts is not None:
+            alerts += [a.to_dict() for a in pipe.take_alerts()]
         i, k = i + n, k + 1
     events += pipe.flush()
+    if alerts is not None:
+        alerts += [a.to_dict() for a in pipe.take_alerts()]
     return pipe, [e.to_dict() for e in events]
 
 
@@ -45,19 +49,22 @@ def session():
 @pytest.fixture(scope="module")
 def reference(session):
     collect, _ = run(session, [session.n_samples], collect=True)
-    _, events = run(session, [session.n_samples])
-    return features(collect), events
+    alerts: list[dict] = []
+    _, events = run(session, [session.n_samples], alerts)
+    return features(collect), events, alerts
 
 
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=12))
-def test_any_chunking_gives_identical_features_and_events(session, reference, sizes):
-    ref_features, ref_events = reference
+def test_any_chunking_gives_identical_features_events_and_alerts(session, reference, sizes):
+    ref_features, ref_events, ref_alerts = reference
     collect, _ = run(session, sizes, collect=True)
     assert features(collect) == ref_features
-    _, events = run(session, sizes)
+    alerts: list[dict] = []
+    _, events = run(session, sizes, alerts)
     assert by_time(events) == by_time(ref_events)
+    assert sorted(alerts, key=str) == sorted(ref_alerts, key=str)
 
 
 def test_one_sample_blocks_give_identical_events(session, reference):
@@ -140,3 +147,30 @@ def test_events_are_emitted_at_the_decision_time_they_carry():
             assert pipe.time_s - e.decided_at_s <= slack, (pipe.time_s, e)
             seen += 1
     assert seen > 10
+
+
+def test_a_sustained_event_is_announced_while_in_progress(session, reference):
+    # SPEC.md: a cramp or rigidity alarm within ~1 s of the class becoming decidable (its
+    # minimum duration), not when the episode ends; the event then says when it was announced.
+    _, events, alerts = reference
+    assert {a["alert"] for a in alerts} >= {"cramp", "rigidity"}, "the session has both"
+    pipe = Pipeline(session.fs, session.channels)
+    hop = pipe.geo.hop
+    announced = 0
+    for i in range(0, session.n_samples, hop):
+        pipe.push(session.samples[i:i + hop])
+        for alert in pipe.take_alerts():
+            # Causal: decided no later than the samples seen; announced at a checkpoint no
+            # earlier than the label's minimum duration after the episode began.
+            assert alert.decided_at_s <= pipe.time_s + 1e-9
+            minimum = {"cramp": pipe.config.cramp_min_s, "rigidity": pipe.config.rigidity_min_s}
+            assert alert.decided_at_s >= alert.start_s + minimum[alert.label] - 0.1
+            announced += 1
+    assert announced == len(alerts)
+    flagged = [e for e in events if "alerted_at_s" in e]
+    assert flagged, "some event should carry the time its label was first announced"
+    for e in flagged:
+        assert e["label"] in ("cramp", "rigidity")
+        assert e["start_s"] - 0.1 <= e["alerted_at_s"] < e["decided_at_s"]
+        assert any(a["alert"] == e["label"] and a["decided_at_s"] == e["alerted_at_s"]
+                   and a["channel"] in e["channels"] for a in alerts)

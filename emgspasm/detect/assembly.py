@@ -46,6 +46,8 @@ class LabelledEpisode:
     satellite: bool = False
     """True when its agonist/antagonist partner carries several times its amplitude at the
     same time: this channel sees crosstalk or co-activation, and the event is the partner's."""
+    alerted: dict[str, int] = field(default_factory=dict)
+    """Label -> hop at which it was first announced while the episode was still in progress."""
 
 
 def group_label(group: Sequence[LabelledEpisode]) -> str:
@@ -201,6 +203,9 @@ class EventAssembler:
         final = self.final_label(label, end_s - start_s)
         if final is None:
             return None
+        alerted = [e.alerted[final] for e in group if final in e.alerted]
+        if alerted:  # the moment this label was first streamed, before the event ended
+            extra["alerted_at_s"] = round((min(alerted) + 1) * self.hop_s, 6)
         return Event(
             start_s=start_s,
             end_s=end_s,

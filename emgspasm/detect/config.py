@@ -110,6 +110,16 @@ class DetectorConfig:
     """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): an episode whose
     core (`twitch_core_fraction`) spans longer than this cannot be a twitch."""
 
+    alert_step_s: float = 0.5
+    """A sustained episode still in progress is classified on what it has shown so far every
+    this often once it is old enough to carry a sustained label (`cramp_min_s`,
+    `rigidity_min_s`): SPEC.md wants a cramp or rigidity alarm within 1 s of the class
+    becoming decidable, not when the episode ends minutes later."""
+
+    alert_min_confidence: float = 0.6
+    """An ongoing episode is announced only when the classifier gives its label at least this
+    probability (a false alarm interrupts a person; a late alarm still arrives at the end)."""
+
     common_onset_s: float = 0.5
     """Artifacts on unrelated channels are one (common-mode) event only if they began within
     this of each other: interference reaches all its channels at once."""

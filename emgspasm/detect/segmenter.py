@@ -53,6 +53,10 @@ class EpisodeSegmenter:
         """(channel, start_hop) of every episode still open."""
         return [(c, o.start) for c, o in enumerate(self._open) if o is not None]
 
+    def open_spans(self) -> list[tuple[int, int, int]]:
+        """(channel, start_hop, last active hop) of every episode still open."""
+        return [(c, o.start, o.last) for c, o in enumerate(self._open) if o is not None]
+
     def step(self, active: np.ndarray, first_hop: int) -> list[Episode]:
         """Consume flags for hops [first_hop, first_hop + n); return episodes that closed."""
         closed: list[Episode] = []

@@ -161,3 +161,37 @@ def test_stop_from_another_thread_ends_a_paced_replay(tmp_path) -> None:
                         mode=mode, duration_s=0.3)
     summary = asyncio.run(runner.run())
     assert summary.ended_by == "duration" and summary.samples_received < 5000
+
+
+def test_alerts_reach_the_sinks_before_their_events(tmp_path) -> None:
+    # A replayed cramp goes through the live runner: the sinks hear "cramp in progress"
+    # before the cramp's event, and the terminal shows it as an ongoing line.
+    import io
+
+    from emgspasm.live_sinks import Sink
+    from emgspasm.live_terminal import TerminalSink
+    from emgspasm.simulate import simulate
+
+    class Heard(Sink):
+        def __init__(self) -> None:
+            self.order: list[tuple[str, str]] = []
+
+        def alerts(self, alerts) -> None:
+            self.order += [("alert", a.label) for a in alerts]
+
+        def events(self, events) -> None:
+            self.order += [("event", e.label) for e in events]
+
+    sim = simulate(duration_s=40.0, fs=500.0, n_channels=2, seed=21, scenario="mixed")
+    path = eio.write(tmp_path / "c.bdf", sim.recording)
+    heard, screen = Heard(), io.StringIO()
+    factory, mode = make_pipeline_factory(None)
+    runner = LiveRunner(RecordingSource(path, speed=None), [heard, TerminalSink(screen)],
+                        pipeline_factory=factory, mode=mode, lossless=True)
+    asyncio.run(runner.run())
+    sustained = [label for kind, label in heard.order if kind == "alert"]
+    assert sustained and len(runner.alerts) == len(sustained)
+    for label in set(sustained):
+        first_alert = heard.order.index(("alert", label))
+        assert ("event", label) not in heard.order[:first_alert]
+    assert "(ongoing)" in screen.getvalue()
