@@ -44,7 +44,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.batch_run import run_batch
 
     opts = AnalyzeOptions(fs=args.fs, units=args.units, model=args.model, pairs=args.pairs,
-                          mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass)
+                          mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass,
+                          alerts=args.alerts)
     outputs = BatchOutputs(report=args.report, csv="csv" in args.export,
                            annotated="annotations" in args.export)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--ecg-highpass", type=float, default=None,
                    help="extra high-pass corner in Hz against ECG on trunk muscles (e.g. 30)")
     a.add_argument("--model", help="model file (default: the shipped model)")
+    a.add_argument("--alerts", action="store_true",
+                   help="also look for sustained events in progress, as a live stream does, so "
+                        "events carry alerted_at_s (streaming latency); slower")
     a.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     a.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster, e.g. tcp://host:8786 (workers must see the "

@@ -38,6 +38,25 @@ from emgspasm.detect.segmenter import Episode, EpisodeSegmenter
 from emgspasm.detect.table import RowTable
 from emgspasm.events import Event
 
+ALERT_SPACING_GROWTH = 10
+"""Past `ALERT_SPACING_GROWTH` steps, checkpoints are a tenth of the episode's age apart."""
+
+
+def _checkpoints(start: int, head: int, step: int, first: int, last: int) -> list[int]:
+    """Hops in [first, last] at which an episode that began at `start` is classified in
+    progress: `head` hops after its start, then every `step` hops, the spacing growing to a
+    tenth of the episode's age once that is longer. Each checkpoint re-reads the whole episode
+    so far, so evenly spaced ones would cost the square of an episode's length (a 10-minute
+    contraction: 1200 of them); growing ones cost a constant multiple of it, and a label that
+    becomes decidable late in a long episode is still announced within a tenth of its age."""
+    hops: list[int] = []
+    offset = head
+    while start + offset <= last:
+        if start + offset >= first:
+            hops.append(start + offset)
+        offset += max(step, offset // ALERT_SPACING_GROWTH)
+    return hops
+
 
 def default_pairs(n_channels: int) -> list[tuple[int, int]]:
     """Consecutive channels are agonist/antagonist pairs: (0, 1), (2, 3), …"""
@@ -55,6 +74,8 @@ class Pipeline:
     model : an `EpisodeModel`, a path to a model file, or None for the shipped default.
     collect : if True, classify nothing: log every episode's features in `episodes`
         (how `emgspasm train` builds its training set).
+    alerts : announce sustained events while in progress (`take_alerts`; events then carry
+        `alerted_at_s`). What a live stream wants; a batch analysis may skip it for speed.
     mains_hz, ecg_highpass_hz : filter options (see `emgspasm.dsp.design_emg_filter`).
 
     Examples
@@ -69,6 +90,7 @@ class Pipeline:
                  config: DetectorConfig | None = None,
                  model: EpisodeModel | str | Path | None = None,
                  collect: bool = False,
+                 alerts: bool = True,
                  mains_hz: tuple[float, ...] = (50.0, 60.0),
                  ecg_highpass_hz: float | None = None) -> None:
         self.fs = float(fs)
@@ -85,6 +107,7 @@ class Pipeline:
                 raise ValueError(f"bad channel pair {(a, b)} for {n} channels")
             self._partner[a], self._partner[b] = b, a
         self.collect = collect
+        self.alerts = alerts and not collect
         self.model = None if collect else (
             model if isinstance(model, EpisodeModel) else load_model(model))
         self.episodes: list[dict] = []
@@ -185,7 +208,7 @@ class Pipeline:
             active=flags["active"], spike=flags["spike"], level_flag=flags["level"],
         )
         closed = self._segmenter.step(flags["active"], first)
-        if self.model is not None:
+        if self.alerts:
             self._announce_ongoing(closed, first, first + n_hops - 1)
         self._classify(closed)
         self._next_hop = first + n_hops
@@ -197,25 +220,26 @@ class Pipeline:
         """Classify sustained episodes in progress at their checkpoints among hops [first,
         last] on what they have shown up to each, and raise an alert for a sustained label.
 
-        Checkpoints sit at fixed offsets from each episode's start (its minimum sustained
-        duration, then every `alert_step_s`) and see only hops up to themselves, so alerts and
-        their decision times are the same however the stream was chunked.
+        Checkpoints sit at fixed offsets from each episode's start (see `_checkpoints`) and see
+        only hops up to themselves, so alerts and their decision times are the same however
+        the stream was chunked.
         """
         cfg, hop_s = self.config, self.geo.hop_s
         min_hops = {"cramp": round(cfg.cramp_min_s / hop_s),
                     "rigidity": round(cfg.rigidity_min_s / hop_s)}
         step = max(1, round(cfg.alert_step_s / hop_s))
         head = min(min_hops.values()) - 1  # the first checkpoint's offset from the start
+        horizon = round(cfg.alert_horizon_s / hop_s) - 1  # and the last one's, at most
         spans = [(c, s, None) for c, s, _ in self._segmenter.open_spans()]
         spans += [(ep.channel, ep.start_hop, ep.decided_hop) for ep in closed]
         prefixes: list[Episode] = []
         for c, s, closes in spans:
-            h = s + head + max(0, -(-(first - s - head) // step)) * step
-            while h <= last and (closes is None or h < closes):
+            stop = min(last, s + horizon) if closes is None else min(last, s + horizon,
+                                                                     closes - 1)
+            for h in _checkpoints(s, head, step, first, stop):
                 active = np.flatnonzero(self._hops.get("active", s, h + 1)[:, c])
                 prefixes.append(Episode(channel=c, start_hop=s, end_hop=s + int(active[-1]),
                                         bursts=[], decided_hop=h))
-                h += step
         if not prefixes:
             return
         assert self.model is not None

@@ -197,7 +197,7 @@ class _Reaper:
 @pytest.fixture(scope="module")
 def batch_of_six(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("six")
-    return [write_simulation(simulate(duration_s=20.0, fs=500.0, n_channels=2, seed=60 + k),
+    return [write_simulation(simulate(duration_s=60.0, fs=500.0, n_channels=2, seed=60 + k),
                              folder / f"s{k}.bdf")[0] for k in range(6)]
 
 

@@ -174,3 +174,13 @@ def test_a_sustained_event_is_announced_while_in_progress(session, reference):
         assert e["start_s"] - 0.1 <= e["alerted_at_s"] < e["decided_at_s"]
         assert any(a["alert"] == e["label"] and a["decided_at_s"] == e["alerted_at_s"]
                    and a["channel"] in e["channels"] for a in alerts)
+
+
+def test_analyze_looks_for_alerts_only_when_asked(session):
+    from emgspasm.analyze import analyze
+
+    plain = [e.to_dict() for e in analyze(session)]
+    alerted = [e.to_dict() for e in analyze(session, alerts=True)]
+    assert any("alerted_at_s" in e for e in alerted)
+    assert not any("alerted_at_s" in e for e in plain)
+    assert [{k: v for k, v in e.items() if k != "alerted_at_s"} for e in alerted] == plain

@@ -116,6 +116,11 @@ class DetectorConfig:
     `rigidity_min_s`): SPEC.md wants a cramp or rigidity alarm within 1 s of the class
     becoming decidable, not when the episode ends minutes later."""
 
+    alert_horizon_s: float = 20.0
+    """Episodes are re-examined in progress until this old (twice the longest minimum
+    duration, rigidity's 10 s): each look re-reads the whole episode so far, and a label that
+    only becomes clear later is still given when the episode ends."""
+
     alert_min_confidence: float = 0.6
     """An ongoing episode is announced only when the classifier gives its label at least this
     probability (a false alarm interrupts a person; a late alarm still arrives at the end)."""
