@@ -19,11 +19,12 @@ from emgspasm.dsp.features import cross_channel_features, window_features
 from emgspasm.dsp.filters import StreamingFilter, design_emg_filter
 from emgspasm.dsp.quality import quality_features
 
-CACHE_BATCH_SAMPLES = 32_768
+CACHE_BATCH_SAMPLES = 65_536
 """Window features are computed this many samples (windows × length × channels) at a time.
 Every feature is batch-invariant, so this only changes speed: each temporary then stays in the
-CPU cache (~260 kB) instead of being a fresh multi-MB allocation; measured 2.3x faster on
-8-channel 2 kHz blocks of 10 s than one batch per block."""
+CPU's L2 cache (~520 kB of a 1 MB core's share) instead of being a fresh multi-MB allocation;
+measured 2.3x faster on 8-channel 2 kHz blocks of 10 s than one batch per block, and 3-6 %
+faster than half this size (fewer numpy calls per window)."""
 
 SPECTRAL_FEATURES = ("median_freq", "mean_freq", "kurtosis", "skewness", "zc", "wamp")
 """Window features of the band-passed signal kept for episode classification."""
