@@ -8,13 +8,11 @@
 
 from __future__ import annotations
 
-import argparse
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from held_out import run_sessions
 
 from emgspasm.analyze import analyze
 from emgspasm.evaluate import score
-from emgspasm.sets import SPLITS, session_spec, simulate_session
+from emgspasm.sets import session_spec, simulate_session
 
 
 def one(split: str, index: int):
@@ -25,13 +23,7 @@ def one(split: str, index: int):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--split", choices=sorted(SPLITS), default="test")
-    p.add_argument("--sessions", type=int, default=24)
-    p.add_argument("--workers", type=int, default=2)
-    args = p.parse_args()
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        results = list(pool.map(one, [args.split] * args.sessions, range(args.sessions)))
+    args, results = run_sessions(__doc__, one)
     report = score({r[0]: r[1] for r in results}, {r[0]: r[2] for r in results},
                    {r[0]: r[3] for r in results})
     rates = sorted({session_spec(args.split, i).fs for i in range(args.sessions)})

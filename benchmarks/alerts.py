@@ -11,14 +11,11 @@ and the alerts that found nothing (false alerts per hour).
 
 from __future__ import annotations
 
-import argparse
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-
 import numpy as np
+from held_out import run_sessions
 
 from emgspasm.pipeline import Pipeline
-from emgspasm.sets import SPLITS, session_spec, simulate_session
+from emgspasm.sets import session_spec, simulate_session
 
 SUSTAINED = ("cramp", "rigidity")
 EARLY_S = 1.0
@@ -39,13 +36,7 @@ def one(split: str, index: int):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--split", choices=sorted(SPLITS), default="test")
-    p.add_argument("--sessions", type=int, default=24)
-    p.add_argument("--workers", type=int, default=2)
-    args = p.parse_args()
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        results = list(pool.map(one, [args.split] * args.sessions, range(args.sessions)))
+    args, results = run_sessions(__doc__, one)
     hours = sum(r[2] for r in results) / 3600.0
     print(f"split {args.split}: {args.sessions} sessions, {hours:.2f} h")
     for label in SUSTAINED:
