@@ -13,8 +13,9 @@ two tqdm bars, files and samples (samples are counted per chunk in this process 
 workers; from a Dask cluster they arrive per finished file). A job that raises becomes that
 recording's error entry; the batch goes on. A pool worker that dies takes the pool down with
 it: the jobs that had started are retried one by one, the others in a fresh pool, so only a
-recording that kills its worker again is reported (Dask retries tasks of a dead worker
-itself, then reports `KilledWorker` for that task only).
+recording that kills its worker again is reported. Dask retries tasks of a dead worker itself;
+a task it gives up on (`KilledWorker`, possibly an innocent queued beside the culprit) is run
+again alone, and reported only if it kills its worker again.
 """
 
 from __future__ import annotations
@@ -175,18 +176,31 @@ def _on_dask(address: str) -> Runner:
     def run(jobs: Sequence[Job], out: Path, opts: AnalyzeOptions, outputs: BatchOutputs,
             bars: _Bars) -> Iterator[tuple[int, AnalysisResult]]:
         try:
-            from dask.distributed import Client
+            from dask.distributed import Client, KilledWorker
             from dask.distributed import as_completed as dask_completed
         except ImportError as exc:
             raise RuntimeError("--scheduler needs Dask: pip install 'emgspasm[dist]'") from exc
         with Client(address) as client:
-            # pure=False: a rerun must analyse again (the file or model may have changed
-            # under the same name), and every submission gets its own task key.
-            futures = {client.submit(analyze_recording, p, str(out), opts, outputs,
-                                     pure=False): (i, p) for i, p in jobs}
+            def submit(p: str | Path):
+                # pure=False: a rerun must analyse again (the file or model may have changed
+                # under the same name), and every submission gets its own task key.
+                return client.submit(analyze_recording, p, str(out), opts, outputs, pure=False)
+
+            futures = {submit(p): (i, p) for i, p in jobs}
+            suspects: list[Job] = []
             for fut in dask_completed(list(futures)):
                 i, p = futures[fut]
+                if isinstance(fut.exception(), KilledWorker):
+                    suspects.append((i, p))
+                    continue
                 result = _outcome(fut, p)
+                bars.progress(result.n_samples, result.n_samples)
+                yield i, result
+            # Dask gives up on a task once `allowed-failures` workers died running it, and a
+            # task merely queued on a worker that the culprit killed counts too. Run each such
+            # task alone, so only one that kills its worker again is reported.
+            for i, p in suspects:
+                result = _outcome(submit(p), p)
                 bars.progress(result.n_samples, result.n_samples)
                 yield i, result
     return run

@@ -234,9 +234,10 @@ def test_on_dask_a_recording_that_kills_its_workers_fails_alone(batch_of_six, tm
     import dask
 
     serial = run_batch(batch_of_six, tmp_path / "serial")
-    # Dask reruns a dead worker's task elsewhere; after `allowed-failures` deaths it gives
-    # up on that task alone (KilledWorker). One retry keeps the test short.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+    # Dask gives up on every task that was on a worker when it died more than
+    # `allowed-failures` times -- with 0, at once, including tasks merely queued beside the
+    # culprit: those innocents must come back from their run alone, the culprit must not.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                      dashboard_address=None) as cluster, \
             _Reaper(batch_of_six[2]) as reaper:
