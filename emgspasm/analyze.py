@@ -108,6 +108,7 @@ def _run(pipe: Pipeline, chunks, gaps: Sequence[tuple[int, int]],
                 obs.add_gap(gap_before)
             obs.update(samples)
         events.extend(pipe.push(samples, gap_before=gap_before))
+        pipe.take_alerts()  # a file's alerts live on in its events' alerted_at_s
 
     for block in chunks:
         start = 0

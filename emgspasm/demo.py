@@ -38,11 +38,12 @@ def run_demo(*, duration_s: float = 120.0, fs: float = 1000.0, n_channels: int =
     for i in range(0, rec.n_samples, block):
         if realtime:
             time.sleep(max(0.0, i / rec.fs - (time.perf_counter() - t0)))
-        for ev in pipe.push(rec.samples[i:i + block]):
+        pushed = pipe.push(rec.samples[i:i + block])
+        for alert in pipe.take_alerts():  # an alert precedes any event of its block
+            out(format_alert(alert))
+        for ev in pushed:
             out(format_event(ev))
             events.append(ev)
-        for alert in pipe.take_alerts():
-            out(format_alert(alert))
     for ev in pipe.flush():
         out(format_event(ev))
         events.append(ev)

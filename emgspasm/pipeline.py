@@ -229,7 +229,10 @@ class Pipeline:
                     "rigidity": round(cfg.rigidity_min_s / hop_s)}
         step = max(1, round(cfg.alert_step_s / hop_s))
         head = min(min_hops.values()) - 1  # the first checkpoint's offset from the start
-        horizon = round(cfg.alert_horizon_s / hop_s) - 1  # and the last one's, at most
+        # ... and the last one's, at most: before the horizon, and before the hop at which an
+        # over-long episode is split (whether the split is seen at that hop or only when the
+        # run crossing it arrives depends on the blocks, so no checkpoint may depend on it).
+        horizon = min(round(cfg.alert_horizon_s / hop_s) - 1, self.geo.max_episode_hops - 2)
         spans = [(c, s, None) for c, s, _ in self._segmenter.open_spans()]
         spans += [(ep.channel, ep.start_hop, ep.decided_hop) for ep in closed]
         prefixes: list[Episode] = []
@@ -238,6 +241,8 @@ class Pipeline:
                                                                      closes - 1)
             for h in _checkpoints(s, head, step, first, stop):
                 active = np.flatnonzero(self._hops.get("active", s, h + 1)[:, c])
+                if not active.size:  # the rest of a split episode, not active again yet
+                    continue
                 prefixes.append(Episode(channel=c, start_hop=s, end_hop=s + int(active[-1]),
                                         bursts=[], decided_hop=h))
         if not prefixes:

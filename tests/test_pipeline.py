@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emgspasm.detect.config import DetectorConfig
 from emgspasm.pipeline import Pipeline
 from tests.conftest import simulated
 
@@ -184,3 +185,19 @@ def test_analyze_looks_for_alerts_only_when_asked(session):
     assert any("alerted_at_s" in e for e in alerted)
     assert not any("alerted_at_s" in e for e in plain)
     assert [{k: v for k, v in e.items() if k != "alerted_at_s"} for e in alerted] == plain
+
+
+@pytest.mark.parametrize("config", [
+    # A split at 3 s falls exactly on the first checkpoint at 250 Hz (8 ms hops).
+    DetectorConfig(max_episode_s=3.0),
+    # Checkpoints earlier than the continuation of a split episode is active again.
+    DetectorConfig(max_episode_s=1.0, cramp_min_s=0.05, rigidity_min_s=0.05),
+])
+def test_alerts_around_episode_splits_do_not_depend_on_the_blocks(config):
+    rec = simulated(60.0, 250.0, 2, 21).recording
+    results = []
+    for sizes in ([rec.n_samples], [1], [37, 501]):
+        alerts: list[dict] = []
+        _, events = run(rec, sizes, alerts, config=config)
+        results.append((by_time(events), sorted(alerts, key=str)))
+    assert results[0] == results[1] == results[2]
