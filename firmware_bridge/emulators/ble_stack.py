@@ -22,12 +22,12 @@ import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from firmware_bridge.emulators.ble_bus import BUS_VARIABLE, PrivateBus, dbus_daemon_missing
 from firmware_bridge.emulators.core import EmulatorStats
 from firmware_bridge.emulators.faults import FaultPlan
+from firmware_bridge.emulators.lifecycle import StartedInWith
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -48,7 +48,7 @@ def unavailable_reason() -> str | None:
     return dbus_daemon_missing()
 
 
-class BleTestStack:
+class BleTestStack(StartedInWith):
     """A private bus, the ``org.bluez`` stand-in and ``peripherals`` on one emulated radio.
 
     Use as a context manager or `start()` / `close()`; point bleak at `bus_address` (see
@@ -105,17 +105,6 @@ class BleTestStack:
             self._thread = None
         self._bus.close()
 
-    def __enter__(self) -> BleTestStack:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---- the stack thread ---------------------------------------------------------------------
 
@@ -152,7 +141,7 @@ class BleTestStack:
             await bluez.close()
 
 
-class BleEmulator:
+class BleEmulator(StartedInWith):
     """One emulated BLE device on a test stack of its own: what ``emgspasm emulate`` runs for
     a BLE device and what the BLE integration tests stream from. It offers what `PtyDevice`
     offers (start/close, stats, `exhausted`), with the device address as endpoint; outages come
@@ -221,14 +210,3 @@ class BleEmulator:
         """Stop the stack. Safe to call twice."""
         self.stack.close()
 
-    def __enter__(self) -> BleEmulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -29,10 +29,10 @@ import threading
 import time
 import tty
 from pathlib import Path
-from types import TracebackType
 
 from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
 from firmware_bridge.emulators.faults import FaultPlan
+from firmware_bridge.emulators.lifecycle import StartedInWith
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -45,7 +45,7 @@ MAX_BACKLOG_BYTES = 64 * 1024
 """Bytes waiting for the host before further units are dropped (device buffer overflow)."""
 
 
-class PtyDevice:
+class PtyDevice(StartedInWith):
     """A device emulator on a pty. Use as a context manager, or `start()` / `close()`.
 
     Parameters
@@ -172,17 +172,6 @@ class PtyDevice:
             time.sleep(0.01)
         return bool(callable(predicate) and predicate())
 
-    def __enter__(self) -> PtyDevice:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---- the device thread ----------------------------------------------------------------------
 
