@@ -21,6 +21,8 @@ import numpy as np
 
 from emgspasm.analyze import AnalyzeOptions, ChunkObserver, analyze
 from emgspasm.batch_cache import Fingerprint, result_path_for
+from emgspasm.detect.config import DetectorConfig
+from emgspasm.detect.decision import hidden_labels
 from emgspasm.events import LABELS, write_events
 
 
@@ -53,6 +55,9 @@ class AnalysisResult:
     """Recording length in seconds, gaps included."""
     outputs: dict[str, str] = field(default_factory=dict)
     """Other files written, by kind (``profile``, ``csv``, ``annotated``)."""
+    hidden: dict[str, str] = field(default_factory=dict)
+    """Labels this recording cannot show (its rate is too low), each with the reason: they
+    are absent from the events because they were not looked for, not because none happened."""
     fingerprint: dict[str, Any] = field(default_factory=dict)
     reused: bool = False
     """True when the results on disk were current and nothing was recomputed."""
@@ -98,6 +103,7 @@ def analyze_recording(path: str | Path, out_dir: str | Path,
     result = AnalysisResult(path=str(path), ok=True, events_path=str(written),
                             n_events=len(events), per_label={k: counts.get(k, 0) for k in LABELS},
                             n_samples=counter.read, duration_s=counter.duration_s,
+                            hidden=hidden_labels(counter.fs, DetectorConfig()),
                             fingerprint=fingerprint)
     stem = Path(path).stem
     try:

@@ -70,6 +70,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             summary_ok = False
     for r in failed:
         print(f"error: {r.path}: {r.error}", file=sys.stderr)
+    for r in results:
+        for reason in r.hidden.values():
+            print(f"note: {r.path}: {reason}")
     reused = sum(r.reused for r in results)
     if reused:
         print(f"{reused} of {len(results)} recordings had current results and were not redone "
@@ -101,7 +104,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from emgspasm.train import train
 
     model = train(args.out, n_sessions=args.sessions, workers=args.workers,
-                  random_state=args.seed)
+                  random_state=args.seed, real_dir=args.real_negatives,
+                  split=args.split)
     print(f"trained on {model.recipe['n_episodes']} episodes "
           f"{model.recipe['episodes_per_label']}; saved {args.out}")
     return 0
@@ -168,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="retrain the episode classifier on simulated sessions")
     t.add_argument("--out", required=True, help="model file to write (.skops)")
-    t.add_argument("--sessions", type=int, default=160, help="training sessions (default 160)")
+    t.add_argument("--sessions", type=int, default=200, help="training sessions (default 200)")
+    t.add_argument("--split", default="train", choices=["train", "train-wide"],
+                   help="simulated split to train on (default train, the shipped recipe)")
+    t.add_argument("--real-negatives", metavar="DIR",
+                   help="also train on the training sessions (emgspasm.realdata) of the real "
+                        "healthy-person armband archives in DIR, as voluntary/none")
     t.add_argument("--workers", type=int, default=1, help="parallel processes")
     t.add_argument("--seed", type=int, default=0, help="estimator random_state (default 0)")
     t.set_defaults(func=cmd_train)

@@ -2,8 +2,12 @@
 
 The rules, and why they are what they are:
 
-* **Matching** is one-to-one, best first: a pair must share the label and at least one channel
-  (an event on the wrong muscle is not a detection of this one). Interval labels need
+* **Matching** is one-to-one, best first: a pair must share the label and have channel sets
+  that mostly agree, Jaccard |A∩B| / |A∪B| >= ``CHANNEL_JACCARD_MIN`` (0.5). Sharing one channel
+  is not enough: an event on the wrong muscle is not a detection of this one, and a prediction
+  that lists every channel would otherwise match anything on any of them; listing extra channels
+  or missing some both cost, and a one-channel truth still matches a prediction that adds one
+  neighbour (1/2), but not two (1/3). Interval labels need
   intersection-over-union >= ``iou_min`` (0.2, the by-event rule of Warby 2014: loose enough that a
   detector whose edges differ from a rater's still scores, strict enough that one long prediction
   cannot swallow several true events). ``twitch`` events last 5-25 ms, so IoU would punish a few ms
@@ -31,7 +35,8 @@ The rules, and why they are what they are:
   say either.
 * **Confusion matrix.** Same-label matches fill the diagonal (so it equals TP); then the leftover
   truth and predictions are matched again ignoring the label, with the same rule (IoU, or centre
-  distance when either event is a twitch), which fills the off-diagonal cells. What is still left
+  distance when either event is a twitch, and channel Jaccard), which fills the off-diagonal
+  cells. What is still left
   goes to the ``none`` column (truth with nothing predicted at that time) or the ``none`` row
   (prediction with no true event at that time). Rows sum to the truth counts, columns to the
   prediction counts.
@@ -55,6 +60,7 @@ import numpy as np
 from emgspasm.events import LABELS, Event, read_events
 
 __all__ = [
+    "CHANNEL_JACCARD_MIN",
     "IOU_MIN",
     "NONE",
     "ONSET_THRESHOLDS_S",
@@ -72,6 +78,11 @@ __all__ = [
 IOU_MIN = 0.2
 """Minimum intersection-over-union for interval labels [Warby 2014]."""
 
+CHANNEL_JACCARD_MIN = 0.5
+"""Minimum Jaccard index |A∩B| / |A∪B| of the two channel sets for a pair to match (SPEC.md).
+At 0.5 a one-channel truth matches a prediction that adds one neighbour (1/2) but not two
+(1/3), and a pair co-contraction matches a prediction on either of its channels alone (1/2)."""
+
 TWITCH_TOL_S = 0.025
 """Centre tolerance for point-like labels (SPEC.md: ±25 ms)."""
 
@@ -88,6 +99,9 @@ NONE = "none"
 """Confusion-matrix row/column for "no event at that time" (a miss, or a false alarm)."""
 
 _EPS = 1e-9
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+"""Set bits per byte: channel sets are packed bits, so |A∩B| is a popcount of A & B (a table,
+not ``np.bitwise_count``, which needs numpy 2)."""
 _TIGHT_SUFFIX = "@10ms"
 
 
@@ -98,7 +112,8 @@ _TIGHT_SUFFIX = "@10ms"
 
 @dataclass
 class _Table:
-    """Events as parallel arrays; channels as packed bit rows so overlap is one AND per pair."""
+    """Events as parallel arrays; channels as packed bit rows so a pair's channel Jaccard is an
+    AND, an OR and two popcounts."""
 
     start: np.ndarray
     end: np.ndarray
@@ -162,7 +177,7 @@ def _candidates(
     iou_min: float,
     tol_s: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (truth index, pred index, quality) that satisfy the time rule and share a channel.
+    """Pairs (truth index, pred index, quality) that satisfy the time and the channel rule.
 
     Quality is IoU for intervals and ``1 - distance / tol`` for points: higher is better in both,
     so one greedy pass serves both rules. Indices are into the full tables.
@@ -207,8 +222,16 @@ def _candidates(
     rows, pos, quality = rows[keep], pos[keep], quality[keep]
     ti = t_idx[rows]
     pj = p_idx[order[pos]]
-    shared = np.any(t.bits[ti] & p.bits[pj], axis=1)
-    return ti[shared], pj[shared], quality[shared]
+    agree = _channel_jaccard(t.bits[ti], p.bits[pj]) >= CHANNEL_JACCARD_MIN - _EPS
+    return ti[agree], pj[agree], quality[agree]
+
+
+def _channel_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise Jaccard index of packed channel bit rows; 0 where both sets are empty (an event
+    on no channel says nothing about where it is, so it matches nothing)."""
+    inter = _POPCOUNT[a & b].sum(axis=1, dtype=np.int64)
+    union = _POPCOUNT[a | b].sum(axis=1, dtype=np.int64)
+    return np.divide(inter, union, out=np.zeros(inter.shape), where=union > 0)
 
 
 def _greedy(ti: np.ndarray, pj: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,13 +277,17 @@ def match_events(
 
     Returns ``(truth_index, pred_index)`` pairs, indices into the lists as given (events of
     other labels are ignored, not removed), sorted by truth index. Interval labels need IoU >=
-    ``iou_min``; labels in `POINT_LABELS` (``twitch``) need centres within ``twitch_tol_s``.
+    ``iou_min``; labels in `POINT_LABELS` (``twitch``) need centres within ``twitch_tol_s``;
+    both need channel sets with Jaccard >= `CHANNEL_JACCARD_MIN`. Below, the two predictions
+    with exact times fail the channel rule (Jaccard 0 and 1/3); the shifted one with Jaccard 1/2
+    matches:
 
     >>> from emgspasm.events import Event
     >>> t = [Event(1.0, 2.0, "cramp", ["a"])]
-    >>> p = [Event(1.1, 2.1, "cramp", ["a", "b"]), Event(1.0, 2.0, "cramp", ["b"])]
+    >>> p = [Event(1.0, 2.0, "cramp", ["b"]), Event(1.0, 2.0, "cramp", ["a", "b", "c"]),
+    ...      Event(1.1, 2.1, "cramp", ["a", "b"])]
     >>> match_events(t, p, label="cramp")
-    [(0, 0)]
+    [(0, 2)]
     """
     vocab = _vocab(truth, pred)
     t = _table(truth, vocab, what="truth event")
@@ -438,6 +465,9 @@ class Report:
     twitch_tol_s: float = TWITCH_TOL_S
     twitch_tight_tol_s: float = TWITCH_TIGHT_TOL_S
     unscored_predictions: list[str] = field(default_factory=list)
+    hidden: dict[str, list[str]] = field(default_factory=dict)
+    """Recording -> labels it could not show (its rate too low, `Pipeline.hidden`): their
+    true events there were left out of the scores, since the pipeline said it would not look."""
 
     @property
     def macro_f1(self) -> float:
@@ -476,6 +506,7 @@ class Report:
             "missing_predictions": self.missing_predictions,
             "inferred_durations": self.inferred_durations,
             "unscored_predictions": list(self.unscored_predictions),
+            "hidden": {k: list(v) for k, v in self.hidden.items()},
         }
 
     def to_text(self, *, per_recording: bool | None = None) -> str:
@@ -508,6 +539,12 @@ class Report:
                 f"{_fmt(s.latency_p95_s * 1000, '{:.0f}', 8)}"
             )
         lines.append(f"macro F1 over labels present: {_fmt(self.macro_f1, '{:.3f}', 0)}")
+        not_shown: dict[str, int] = {}
+        for labs in self.hidden.values():
+            for lab in labs:
+                not_shown[lab] = not_shown.get(lab, 0) + 1
+        lines += [f"not scored where the recording cannot show it (too low a rate): {lab} on "
+                  f"{n} recording(s)" for lab, n in sorted(not_shown.items())]
         lines += ["", "Confusion (rows: truth, columns: predicted; none = nothing at that time)"]
         lines += _matrix_text(self.confusion)
         names = [k for k in self.labels if not k.endswith(_TIGHT_SUFFIX)]
@@ -641,8 +678,13 @@ def score(
     iou_min: float = IOU_MIN,
     twitch_tol_s: float = TWITCH_TOL_S,
     twitch_tight_tol_s: float = TWITCH_TIGHT_TOL_S,
+    hidden: Mapping[str, Iterable[str]] | None = None,
 ) -> Report:
     """Score predictions against truth, per recording and pooled (see the module docstring).
+
+    ``hidden`` maps a recording to labels the pipeline said it could not show there (SPEC "say
+    what cannot be seen"): that recording's true events of those labels are not scored, and
+    the report lists what was left out (``Report.hidden``).
 
     The recordings scored are the keys of ``truth_by_recording`` (a recording with an empty truth
     list is scored: all its predictions are false alarms). A truth recording absent from
@@ -651,6 +693,9 @@ def score(
     A duration absent from ``durations_s`` (or None) is inferred from the last event end.
     """
     durations_s = durations_s or {}
+    hidden_by = {k: sorted(set(v)) for k, v in (hidden or {}).items() if v}
+    truth_by_recording = {k: [ev for ev in v if ev.label not in hidden_by.get(k, ())]
+                          for k, v in truth_by_recording.items()}
     names = list(truth_by_recording)
     labels = _label_order(
         ev.label
@@ -719,6 +764,7 @@ def score(
         twitch_tol_s=twitch_tol_s,
         twitch_tight_tol_s=twitch_tight_tol_s,
         unscored_predictions=sorted(set(pred_by_recording) - set(names)),
+        hidden={k: v for k, v in hidden_by.items() if k in truth_by_recording},
     )
 
 
@@ -755,6 +801,14 @@ def _read_duration(meta: Path) -> float | None:
     return value
 
 
+def _read_hidden(result: Path) -> list[str]:
+    """Labels an analysis said its recording could not show (none if it left no record)."""
+    try:
+        return list(json.loads(result.read_text()).get("hidden", {}))
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def evaluate_dirs(
     truth_dir: str | Path,
     pred_dir: str | Path,
@@ -769,7 +823,8 @@ def evaluate_dirs(
     predictions) when there is no ``X.truth.jsonl`` and the two directories differ. A truth file
     without a prediction file counts as all missed and is named in the report. The duration comes
     from an optional ``X.meta.json`` beside the truth file (``{"duration_s": ...}``), else it is
-    inferred from the last event end.
+    inferred from the last event end. Labels a recording could not show come from the
+    ``X.result.json`` that ``emgspasm analyze`` leaves beside its events, when present.
     """
     truth_dir, pred_dir = Path(truth_dir), Path(pred_dir)
     for d, what in ((truth_dir, "truth"), (pred_dir, "prediction")):
@@ -785,12 +840,14 @@ def evaluate_dirs(
     truth: dict[str, list[Event]] = {}
     pred: dict[str, list[Event]] = {}
     durations: dict[str, float | None] = {}
+    hidden: dict[str, list[str]] = {}
     for stem in sorted(truth_files):
         truth[stem] = read_events(truth_files[stem])
         if stem in pred_files:
             pred[stem] = read_events(pred_files[stem])
         meta = truth_dir / f"{stem}{META_SUFFIX}"
         durations[stem] = _read_duration(meta) if meta.is_file() else None
+        hidden[stem] = _read_hidden(pred_dir / f"{stem}.result.json")
     report = score(
         truth,
         pred,
@@ -798,6 +855,7 @@ def evaluate_dirs(
         iou_min=iou_min,
         twitch_tol_s=twitch_tol_s,
         twitch_tight_tol_s=twitch_tight_tol_s,
+        hidden=hidden,
     )
     report.unscored_predictions = sorted(set(pred_files) - set(truth_files))
     return report

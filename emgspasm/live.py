@@ -197,6 +197,7 @@ class LiveRunner:
             latency_p99_ms=self.latency.percentile_ms(99),
             mode=self.mode,
             ended_by=self.ended_by,
+            hidden=dict(self.pipeline.hidden) if self.pipeline is not None else {},
         )
 
     # ---- tasks --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ some gaps were only bounded, the bound as well.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -36,9 +36,12 @@ class LiveSummary:
     mode: str = "classify"
     """``classify`` (events labelled by the model) or ``detect-only`` (no model file)."""
     ended_by: str = "end of source"
+    hidden: dict[str, str] = field(default_factory=dict)
+    """Labels the stream could not show (its rate is too low), with the reason."""
 
     def line(self) -> str:
-        """The final line printed by ``emgspasm stream`` / ``replay``."""
+        """The final line printed by ``emgspasm stream`` / ``replay``, after a note per label
+        the stream could not show (`hidden`)."""
         lost = f"{self.samples_lost} lost"
         if self.samples_lost_min != self.samples_lost_max:
             lost += f" (bounds {self.samples_lost_min}..{self.samples_lost_max})"
@@ -48,7 +51,8 @@ class LiveSummary:
             latency = (f"latency sample->event median {self.latency_median_ms:.1f} ms, "
                        f"p99 {self.latency_p99_ms:.1f} ms")
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
-        return (
+        notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
+        return notes + (
             f"summary: {self.samples_received} samples received, {lost} in {self.gaps} gaps, "
             f"{self.reconnects} reconnects, {self.bad_frames} bad frames "
             f"({self.skipped_bytes} bytes skipped){shed}; {self.events} events; {latency} "

@@ -24,6 +24,7 @@ from emgspasm.detect.activity import ActivityDetector
 from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, load_model
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
+from emgspasm.detect.decision import decide, hidden_labels
 from emgspasm.detect.episode_features import (
     FEATURE_NAMES,
     WINDOW_FEATURES,
@@ -36,6 +37,7 @@ from emgspasm.detect.front_end import FrontEnd
 from emgspasm.detect.noise_floor import NoiseFloor
 from emgspasm.detect.segmenter import Episode, EpisodeSegmenter
 from emgspasm.detect.table import RowTable
+from emgspasm.detect.valleys import RAIL_FEATURES, at_rail, split_at_valleys
 from emgspasm.events import Event
 
 ALERT_SPACING_GROWTH = 10
@@ -107,6 +109,9 @@ class Pipeline:
                 raise ValueError(f"bad channel pair {(a, b)} for {n} channels")
             self._partner[a], self._partner[b] = b, a
         self.collect = collect
+        self.hidden = hidden_labels(self.fs, self.config)
+        """Labels this recording cannot show at its rate, with the reason (SPEC "say what
+        cannot be seen"): they are never emitted, and callers tell the user once."""
         self.alerts = alerts and not collect
         self.model = None if collect else (
             model if isinstance(model, EpisodeModel) else load_model(model))
@@ -125,7 +130,9 @@ class Pipeline:
             self.channels, self.geo.hop_s, self._merge_gap_hops,
             lambda label, duration: event_label(label, duration, self.config),
             self._partner.get,
-            round(self.config.common_onset_s / self.geo.hop_s))
+            round(self.config.common_onset_s / self.geo.hop_s),
+            satellite_labels=self.config.satellite_channel_labels,
+            containment_wait_hops=round(self.config.containment_wait_s / self.geo.hop_s))
         self._hops = RowTable()
         self._windows = RowTable()
         self._alerts: list[Alert] = []
@@ -252,7 +259,7 @@ class Pipeline:
                                  self._hops, self._windows, self.geo, self.geo.burst_gap_hops)
         masks = np.vstack([feasible_mask(self.model.classes, (p.end_hop - p.start_hop + 1) *
                                          hop_s, cfg) for p in prefixes])
-        labels, confidence = self.model.predict(feats, masks)
+        labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         satellite = self._satellites(feats)
         for p, label, conf, sat in zip(prefixes, labels, confidence, satellite, strict=True):
             seen = self._alerted.setdefault((p.channel, p.start_hop), {})
@@ -275,9 +282,16 @@ class Pipeline:
         return has_partner & (ratio >= np.log10(self.config.satellite_ratio))
 
     def _classify(self, closed: list[Episode]) -> None:
-        """Features for each closed episode, then one classifier call for the batch."""
+        """Features for each closed episode (split at its deep valleys), then one classifier
+        call for the batch."""
         if not closed:
             return
+        quiet = max(1, round(self.config.episode_gap_s / self.geo.hop_s))
+        rails = [WINDOW_FEATURES.index(k) for k in RAIL_FEATURES]
+        closed = [piece for ep in closed for piece in (
+            [ep] if at_rail(self._windows, rails, ep) else split_at_valleys(
+                ep, self._hops.get("level", ep.start_hop, ep.end_hop + 1)[:, ep.channel],
+                self.config.valley_fraction, quiet))]
         bounds = [refine_bounds(ep, self._hops, self.geo, self.config.onset_refine_sigma)
                   for ep in closed]
         feats = episode_features(closed, [self._partner.get(ep.channel) for ep in closed],
@@ -294,7 +308,7 @@ class Pipeline:
                                         for ep in closed])
         masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
                            for a, b in cores])
-        labels, confidence = self.model.predict(feats, masks)
+        labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         satellite = self._satellites(feats)
         alerted = [self._alerted.pop((ep.channel, ep.start_hop), {}) for ep in closed]
         labelled = []
@@ -310,7 +324,7 @@ class Pipeline:
                 onset_hop=on, offset_hop=off, label=label, confidence=float(conf),
                 decided_hop=ep.decided_hop,
                 extra={"peak_uv": float(peak.max()) if peak.size else 0.0},
-                satellite=bool(sat),
+                satellite=bool(sat) and label != "twitch",  # a fasciculation is its own
                 alerted=said,
             ))
         self._assembler.add(labelled)

@@ -8,6 +8,13 @@ Each detected episode is labelled from the truth: the true event on its own chan
 overlaps most; failing that, a true event on its agonist/antagonist partner (crosstalk or
 co-activation belongs to that event); failing that, `none` (noise the classifier must learn
 to reject).
+
+Real negatives: recordings of healthy people (`emgspasm.realdata`, only the sessions listed for
+training) are run through the same pipeline, and their episodes are labelled `voluntary`
+(anything lasting `REAL_VOLUNTARY_MIN_S` or longer: a gesture, a shift of the hand at rest) or
+`none` (a shorter blip). Nobody there has cramps, fasciculations or rigidity, so they teach the
+classifier what everyday real activity looks like on a real sensor -- what no simulator, ours
+included, gets quite right.
 """
 
 from __future__ import annotations
@@ -19,11 +26,22 @@ from pathlib import Path
 
 import numpy as np
 
+from emgspasm import realdata
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel, make_estimator
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.events import PRECEDENCE, Event
 from emgspasm.pipeline import Pipeline, default_pairs
+from emgspasm.recording import Recording
 from emgspasm.sets import session_spec, simulate_session
+
+REAL_NEGATIVE_WEIGHT = 3.0
+"""Sample weight of a real-negative episode relative to a simulated one: the real sessions are
+a few minutes beside hours of simulation, and they are the only evidence of what a real
+armband does; 3 halved the false cramps on held-out gesture minutes without costing
+simulated accuracy (measured with benchmarks/generalisation.py)."""
+
+REAL_VOLUNTARY_MIN_S = 0.2
+"""Real-negative episodes at least this long are labelled voluntary, shorter ones none."""
 
 TRUTH_MARGIN_S = 0.05
 """An episode is compared with truth widened by this much (onset refinement is ±a hop or two)."""
@@ -48,49 +66,79 @@ def label_episode(channel: str, partner: str | None, start_s: float, end_s: floa
     return NONE_LABEL
 
 
-def session_episodes(split: str, index: int) -> tuple[np.ndarray, list[str]]:
-    """Features and training labels of every episode detected in one simulated session."""
-    spec = session_spec(split, index)
-    sim = simulate_session(spec)
-    rec = sim.recording
+def collect_episodes(rec: Recording) -> list[dict]:
+    """Every episode the detector finds in a recording, with its features (collect mode)."""
     pipe = Pipeline(rec.fs, rec.channels, collect=True)
     block = max(1, int(rec.fs))  # 1 s blocks: the result is chunk-invariant anyway
     for i in range(0, rec.n_samples, block):
         pipe.push(rec.samples[i:i + block])
     pipe.flush()
+    return pipe.episodes
+
+
+def _stack(feats: list[np.ndarray]) -> np.ndarray:
+    return np.vstack(feats) if feats else np.zeros((0, len(FEATURE_NAMES)))
+
+
+def real_episodes(path: str | Path) -> tuple[np.ndarray, list[str]]:
+    """Features and labels (`voluntary` / `none`) of the episodes in one real archive."""
+    feats, labels = [], []
+    for minute in realdata.load(path):
+        for ep in collect_episodes(minute.recording):
+            long = ep["end_s"] - ep["start_s"] >= REAL_VOLUNTARY_MIN_S
+            labels.append("voluntary" if long else NONE_LABEL)
+            feats.append(ep["features"])
+    return _stack(feats), labels
+
+
+def session_episodes(split: str, index: int) -> tuple[np.ndarray, list[str]]:
+    """Features and training labels of every episode detected in one simulated session."""
+    spec = session_spec(split, index)
+    sim = simulate_session(spec)
+    rec = sim.recording
     partner = {a: b for p in default_pairs(len(rec.channels)) for a, b in (p, p[::-1])}
     feats, labels = [], []
-    for ep in pipe.episodes:
+    for ep in collect_episodes(rec):
         ch = ep["channel"]
         other = rec.channels[partner[ch]] if ch in partner else None
         labels.append(label_episode(rec.channels[ch], other, ep["start_s"], ep["end_s"],
                                     sim.truth))
         feats.append(ep["features"])
-    x = np.vstack(feats) if feats else np.zeros((0, len(FEATURE_NAMES)))
-    return x, labels
+    return _stack(feats), labels
 
 
-def build_training_set(split: str, n_sessions: int, workers: int = 1
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Stack episodes from sessions 0..n-1 of a split (order is deterministic)."""
+def build_training_set(split: str, n_sessions: int, workers: int = 1,
+                       real: Sequence[Path] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stack episodes from sessions 0..n-1 of a split, then those of the `real` archives
+    (order is deterministic); returns features, labels and sample weights."""
     indices = list(range(n_sessions))
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             parts = list(pool.map(session_episodes, [split] * n_sessions, indices))
+            parts += list(pool.map(real_episodes, real))
     else:
         parts = [session_episodes(split, i) for i in indices]
+        parts += [real_episodes(p) for p in real]
     x = np.vstack([p[0] for p in parts])
     y = np.array([lab for p in parts for lab in p[1]])
-    return x, y
+    n_sim = sum(len(p[1]) for p in parts[:n_sessions])
+    w = np.where(np.arange(y.size) < n_sim, 1.0, REAL_NEGATIVE_WEIGHT)
+    return x, y, w
 
 
-def train(out: str | Path, *, n_sessions: int = 160, workers: int = 1,
-          random_state: int = 0) -> EpisodeModel:
-    """Fit the default model on the `train` split and save it to `out` (skops format)."""
-    x, y = build_training_set("train", n_sessions, workers)
-    estimator = make_estimator(random_state).fit(x, y)
+def train(out: str | Path, *, n_sessions: int = 200, workers: int = 1,
+          random_state: int = 0, real_dir: str | Path | None = None,
+          split: str = "train") -> EpisodeModel:
+    """Fit a model on a simulated split (`train`: the shipped recipe; `train-wide`: the wide
+    variety), plus the training sessions of the real recordings in `real_dir` if given, and
+    save it to `out` (skops format)."""
+    real = realdata.recordings(real_dir, held_out=False) if real_dir is not None else []
+    x, y, w = build_training_set(split, n_sessions, workers, real)
+    estimator = make_estimator(random_state).fit(x, y, sample_weight=w)
     labels, counts = np.unique(y, return_counts=True)
-    recipe = {"split": "train", "n_sessions": n_sessions, "random_state": random_state,
+    recipe = {"split": split, "n_sessions": n_sessions, "random_state": random_state,
+              "real_negatives": sorted(p.stem for p in real),
+              "real_negative_weight": REAL_NEGATIVE_WEIGHT,
               "n_episodes": len(y),
               "episodes_per_label": {str(k): int(v) for k, v in zip(labels, counts, strict=True)}}
     model = EpisodeModel(estimator, FEATURE_NAMES, recipe)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from emgspasm.analyze import analyze
+from emgspasm.detect.config import DetectorConfig
+from emgspasm.detect.decision import hidden_labels
 from emgspasm.evaluate import score
 from emgspasm.sets import session_spec, simulate_session
 
@@ -20,14 +22,15 @@ TARGETS = {"cramp": 0.85, "twitch": 0.85, "rigidity": 0.85, "voluntary": 0.9}
 
 @pytest.fixture(scope="module")
 def report():
-    truth, pred, durations = {}, {}, {}
+    truth, pred, durations, hidden = {}, {}, {}, {}
     for i in range(N_SESSIONS):
         spec = session_spec("test", i)
         sim = simulate_session(spec)
         truth[spec.name] = sim.truth
         pred[spec.name] = analyze(sim.recording)
         durations[spec.name] = sim.recording.duration_s
-    return score(truth, pred, durations)
+        hidden[spec.name] = list(hidden_labels(spec.fs, DetectorConfig()))
+    return score(truth, pred, durations, hidden=hidden)
 
 
 @pytest.mark.slow

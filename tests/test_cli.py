@@ -95,3 +95,22 @@ def test_an_unreachable_scheduler_is_an_error_line_not_a_traceback(tmp_path, cap
                      "--scheduler", "tcp://127.0.0.1:9"])  # discard port: nothing listens
     assert code == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_rate_that_cannot_show_twitches_is_said_once_per_recording(tmp_path):
+    """analyze says which labels a 200 Hz recording cannot show, and summary.json keeps it."""
+    import json as _json
+
+    from emgspasm.cli import main as _main
+    from emgspasm.live_summary import LiveSummary
+    from emgspasm.simulate import simulate, write_simulation
+
+    write_simulation(simulate(20.0, fs=200.0, n_channels=2, seed=4, scenario="rest"),
+                     tmp_path / "armband.bdf")
+    assert _main(["analyze", str(tmp_path / "armband.bdf"), "--out", str(tmp_path / "out"),
+                  "--no-progress"]) == 0
+    summary = _json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert list(summary[0]["hidden"]) == ["twitch"]
+    line = LiveSummary(hidden=summary[0]["hidden"]).line().splitlines()
+    assert line[0].startswith("note: fasciculations are not labelled at 200 Hz")
+    assert line[-1].startswith("summary:")

@@ -61,10 +61,46 @@ def test_iou_threshold_is_a_parameter() -> None:
     assert match_events([ev(0, 1)], [ev(0.4, 1)], label="voluntary", iou_min=0.5) == [(0, 0)]
 
 
-def test_disjoint_channels_do_not_match_shared_one_does() -> None:
+def test_disjoint_channels_do_not_match() -> None:
     truth = [ev(0, 1, channels=["a", "b"])]
     assert match_events(truth, [ev(0, 1, channels=["c"])], label="voluntary") == []
-    assert match_events(truth, [ev(0, 1, channels=["c", "b"])], label="voluntary") == [(0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("truth_ch", "pred_ch", "matched"),
+    [
+        (["a"], ["a", "b", "c"], False),  # 1/3: two extra channels
+        (["a", "b", "c"], ["a"], False),  # 1/3: two channels missed
+        (["a", "b"], ["b", "c"], False),  # 1/3: shares one, but each side has one of its own
+        (["a"], ["a", "b"], True),  # 1/2: one extra channel
+        (["a", "b"], ["b"], True),  # 1/2: one channel missed
+        (["a", "b", "c"], ["a", "b", "d"], True),  # 2/4
+        (["a", "b"], ["b", "a"], True),  # 1: order does not matter
+    ],
+)  # fmt: skip
+def test_channel_sets_must_mostly_agree(truth_ch, pred_ch, matched: bool) -> None:
+    truth, pred = [ev(0, 1, channels=truth_ch)], [ev(0, 1, channels=pred_ch)]
+    assert match_events(truth, pred, label="voluntary") == ([(0, 0)] if matched else [])
+    twitches = match_events([twitch(1.0, truth_ch)], [twitch(1.0, pred_ch)], label="twitch")
+    assert bool(twitches) is matched
+
+
+def test_sharing_one_channel_is_no_longer_enough() -> None:
+    """Under the old rule (any shared channel) a prediction spread over every channel matched a
+    one-channel truth, and took it from a worse-timed prediction on the right channel."""
+    truth = [ev(0, 1, channels=["c1"])]
+    pred = [ev(0, 1, channels=["c1", "c2", "c3", "c4"]), ev(0.2, 1, channels=["c1"])]
+    assert match_events(truth, pred, label="voluntary") == [(0, 1)]
+    s = score({"r": truth}, {"r": pred}).labels["voluntary"]
+    assert (s.tp, s.fp, s.fn) == (1, 1, 0)
+
+
+def test_confusion_second_pass_applies_the_channel_rule() -> None:
+    truth = [ev(0, 10, "cramp", ["a"]), ev(20, 30, "cramp", ["a"])]
+    pred = [ev(0, 10, "voluntary", ["a", "b"]), ev(20, 30, "voluntary", ["a", "b", "c"])]
+    c = score({"r": truth}, {"r": pred}, {"r": 60.0}).confusion
+    assert c["cramp"]["voluntary"] == 1  # Jaccard 1/2: the same event, mislabelled
+    assert c["cramp"][NONE] == 1 and c[NONE]["voluntary"] == 1  # 1/3: not the same event
 
 
 def test_other_labels_are_ignored_and_indices_refer_to_the_given_lists() -> None:
@@ -335,7 +371,8 @@ def _brute_force(truth, pred, label, iou_min=0.2, tol=0.025):
     pairs = []
     for i, t in enumerate(truth):
         for j, p in enumerate(pred):
-            if t.label != label or p.label != label or not set(t.channels) & set(p.channels):
+            a, b = set(t.channels), set(p.channels)
+            if t.label != label or p.label != label or not a or 2 * len(a & b) < len(a | b):
                 continue
             if label == "twitch":
                 d = abs(t.centre_s - p.centre_s)

@@ -1,22 +1,44 @@
-"""Labelled per-channel episodes -> events: cross-channel grouping and merge rules.
+"""Labelled per-channel episodes -> events: grouping, containment and merge rules.
 
-Rules (SPEC.md leaves merging to us; these are the ones scored against):
-- episodes with the same label that overlap in time on *related* channels are one event on
-  the union of their channels: the same agonist/antagonist pair (rigidity on both, a
-  contraction with its co-activation, a cramp with its crosstalk), or any channels whose
-  artifact began at the same moment (common-mode interference reaches all its channels at
-  once, within `common_onset_s`). Two cramps on different muscles stay two events;
+Rules (SPEC.md sets precedence and containment and leaves merging to us):
+- one label per event, and no vote: groups join only episodes of the same label, so an
+  episode's label is never overruled by what other channels' episodes were called (a cramp
+  classified at p = 0.99 stays a cramp whatever surrounds it). Cross-label grouping is not
+  needed: what it used to do (crosstalk, fragments) has the two explicit rules below;
+- same-label episodes that overlap in time on the same agonist/antagonist pair are one event
+  on both channels (rigidity on both, a co-contraction both channels report in their own
+  right). Two cramps on different muscles stay two events;
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
+- artifacts that began at the same moment on several channels are one event (common-mode
+  interference reaches all its channels at once). Only artifact episodes, and only those that
+  began together: onsets are chained within `common_onset_hops`, and each chain is cut into
+  clusters no wider than that from its first onset, so a train of staggered onsets does not
+  become one event;
+- a satellite (its partner carries `satellite_ratio` times its level at the same time:
+  crosstalk or co-activation) attaches to the one partner episode it overlaps most, and
+  through it to that episode's event, and links nothing else (no merge gap, no pair or onset
+  rule: an ECG beat flagged as crosstalk of a cramp cannot pull artifacts on other channels
+  into the cramp). It takes that event's label; it adds its channel only when it carries the
+  same label and that label is co-activation by definition (`satellite_labels`, rigidity),
+  never for a cramp (localised: its crosstalk is not a second cramp). A twitch is never a
+  satellite (a fasciculation is isolated on its own channel, whatever its partner does). A
+  satellite with no labelled partner episode stands alone;
+- containment (precedence artifact > cramp > rigidity > twitch > voluntary): a voluntary or
+  twitch episode between two pieces of a cramp or rigidity on its channel that the merge gap
+  bridges is part of that event, and so is a twitch between two pieces of a voluntary
+  contraction (with voluntary's merge gap of 0 that never happens: a twitch closer than the
+  episode gap to a burst is part of its episode already). Episodes on one channel never
+  overlap, so a fragment lies either wholly inside the bridged span or outside it. The
+  fragment waits for the piece after it to be labelled, at most `containment_wait_hops`
+  after its own end (a bounded wait; past it the fragment is its own event);
 - labels whose definition sets a minimum duration are checked on the assembled event
-  (`final_label`, see `emgspasm.detect.feasibility`);
-- precedence (artifact > cramp > rigidity > twitch > voluntary) needs no rule here: episodes
-  on one channel never overlap, so a channel carries one label at a time, and a twitch inside
-  a voluntary burst is part of that burst.
+  (`final_label`, see `emgspasm.detect.feasibility`).
 
-An event is released only once nothing still open could join it, and its `decided_at_s` is
-computed from hop indices (last episode decision, end of the merge wait) rather than from
-when the caller happened to push, so it is the same for any chunking.
+An event is released only once nothing still open could join it, contain it or take one of
+its satellites, and its `decided_at_s` is computed from hop indices (last episode decision,
+end of the merge or containment wait, decisions of the episodes that held it back) rather
+than from when the caller happened to push, so it is the same for any chunking.
 """
 
 from __future__ import annotations
@@ -26,7 +48,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emgspasm.events import PRECEDENCE, Event
+from emgspasm.events import Event
+
+CONTAINS: dict[str, tuple[str, ...]] = {
+    "cramp": ("voluntary", "twitch"),
+    "rigidity": ("voluntary", "twitch"),
+    "voluntary": ("twitch",),
+}
+"""SPEC.md: host label -> fragment labels it absorbs on its own channel."""
+
+_LATER = 2**62
+"""Stands for the (unknown, later) decision hop of an episode still open."""
+
+FRAGMENT_ORDER: tuple[str, ...] = ("voluntary", "twitch")
+"""Fragments are resolved in this order: a voluntary piece absorbed by a cramp can no longer
+host a twitch."""
 
 
 @dataclass
@@ -45,18 +81,29 @@ class LabelledEpisode:
     extra: dict[str, float] = field(default_factory=dict)
     satellite: bool = False
     """True when its agonist/antagonist partner carries several times its amplitude at the
-    same time: this channel sees crosstalk or co-activation, and the event is the partner's."""
+    same time: this channel sees crosstalk or co-activation, and the event is the partner's
+    (ignored for a twitch)."""
     alerted: dict[str, int] = field(default_factory=dict)
     """Label -> hop at which it was first announced while the episode was still in progress."""
 
 
-def group_label(group: Sequence[LabelledEpisode]) -> str:
-    """An event's label: the one covering most time among its non-satellite episodes."""
-    voters = [e for e in group if not e.satellite] or list(group)
-    weight: dict[str, int] = {}
-    for e in voters:
-        weight[e.label] = weight.get(e.label, 0) + e.offset_hop - e.onset_hop + 1
-    return max(weight, key=lambda lab: (weight[lab], -PRECEDENCE.index(lab)))
+@dataclass
+class _Group:
+    """One future event and what could still change it."""
+
+    label: str
+    members: list[LabelledEpisode]
+    """Everything released with the event (absorbed fragments and crosstalk included)."""
+    shown: list[LabelledEpisode]
+    """Members that make the event: its span, channels, confidence."""
+    core: list[LabelledEpisode]
+    """Non-satellite, non-absorbed members (what merge gaps extend)."""
+    satellites: list[LabelledEpisode]
+    onsets: list[int]
+    """Artifact onsets of the whole common-onset chain this group's artifacts belong to."""
+    fragment_waits: list[tuple[int, int, int, int]]
+    """(channel, fragment end, last hop a bridging host piece may start, last hop it may be
+    decided and still count) for each fragment a host on its channel might still enclose."""
 
 
 class EventAssembler:
@@ -66,10 +113,14 @@ class EventAssembler:
                  merge_gap_hops: Callable[[str], int],
                  final_label: Callable[[str, float], str | None] = lambda lab, _d: lab,
                  pair_of: Callable[[int], int | None] = lambda _c: None,
-                 common_onset_hops: int = 50) -> None:
+                 common_onset_hops: int = 50,
+                 satellite_labels: Sequence[str] = ("rigidity",),
+                 containment_wait_hops: int = 18_000) -> None:
         self.channels = list(channels)
         self.pair_of = pair_of
         self.common_onset_hops = common_onset_hops
+        self.satellite_labels = tuple(satellite_labels)
+        self.containment_wait_hops = containment_wait_hops
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
@@ -93,16 +144,15 @@ class EventAssembler:
         """Events whose every possible member is known as of `current_hop`."""
         if not self._pending:
             return []
-        groups = self._components()
         out: list[Event] = []
         keep: list[LabelledEpisode] = []
-        for group in groups:
+        for group in self._groups():
             if final or self._complete(group, current_hop, open_starts):
-                event = self._event(group)
+                event = self._event(group, open_starts)
                 if event is not None:
                     out.append(event)
             else:
-                keep.extend(group)
+                keep.extend(group.members)
         self._pending = keep
         # A closed episode can only raise the decision hop of a group ending after it was
         # decided; groups still to come start no earlier than what is pending or open now.
@@ -110,9 +160,38 @@ class EventAssembler:
         self._closed = [c for c in self._closed if c[2] >= horizon]
         return sorted(out, key=lambda e: (e.start_s, e.label))
 
-    def _components(self) -> list[list[LabelledEpisode]]:
+    # -- grouping -----------------------------------------------------------------------
+    def _is_satellite(self, e: LabelledEpisode) -> bool:
+        return e.satellite and e.label != "twitch"
+
+    def _enclosers(self, eps: list[LabelledEpisode], i: int,
+                   hosts: list[int]) -> tuple[int | None, list[int]]:
+        """For fragment `eps[i]`: the host piece before it that a later piece bridges it to
+        (None if none yet), and, for each host piece before it that a later piece could still
+        bridge, the last hop such a piece may start at."""
+        f = eps[i]
+        fits = [h for h, frags in CONTAINS.items() if f.label in frags]
+        before = [j for j in hosts if eps[j].channel == f.channel and eps[j].label in fits
+                  and eps[j].end_hop < f.start_hop]
+        reach: list[int] = []
+        for j in before:
+            p = eps[j]
+            last_start = p.end_hop + self.merge_gap_hops(p.label)
+            if last_start <= f.end_hop:
+                continue  # no piece starting after the fragment is within the merge gap
+            for k in hosts:
+                n = eps[k]
+                if (n.channel == f.channel and n.label == p.label
+                        and f.end_hop < n.start_hop <= last_start
+                        and n.decided_hop <= f.end_hop + self.containment_wait_hops):
+                    return j, []
+            reach.append(last_start)
+        return None, reach
+
+    def _groups(self) -> list[_Group]:
         eps = sorted(self._pending, key=lambda e: (e.start_hop, e.channel))
-        parent = list(range(len(eps)))
+        n = len(eps)
+        parent = list(range(n))
 
         def find(i: int) -> int:
             while parent[i] != i:
@@ -120,90 +199,185 @@ class EventAssembler:
                 i = parent[i]
             return i
 
-        for i, a in enumerate(eps):
+        def union(i: int, j: int) -> None:
+            parent[find(j)] = find(i)
+
+        sat = [self._is_satellite(e) for e in eps]
+        absorbed: dict[int, int] = {}
+        waits: dict[int, list[int]] = {}
+        for frag_label in FRAGMENT_ORDER:
+            hosts = [j for j in range(n) if not sat[j] and j not in absorbed
+                     and eps[j].label in CONTAINS]
+            for i in range(n):
+                if sat[i] or i in absorbed or eps[i].label != frag_label:
+                    continue
+                host, reach = self._enclosers(eps, i, hosts)
+                if host is not None:
+                    absorbed[i] = host
+                elif reach:
+                    waits[i] = reach
+        core = [i for i in range(n) if not sat[i] and i not in absorbed]
+        for x, i in enumerate(core):
+            a = eps[i]
             gap = self.merge_gap_hops(a.label)
-            for j in range(i + 1, len(eps)):
+            for j in core[x + 1:]:
                 b = eps[j]
                 if b.start_hop > a.end_hop + gap + 1:
                     break  # sorted by start: nothing later can touch a
-                paired = b.channel == a.channel or self.pair_of(a.channel) == b.channel
-                same = b.label == a.label
-                overlap = b.start_hop <= a.end_hop
-                # Same label on related channels; or a satellite (crosstalk / co-activation
-                # dominated by its partner) joining whatever its partner is doing.
-                common = a.label == "artifact" and b.start_hop - a.start_hop <= \
-                    self.common_onset_hops
-                overlap = overlap and ((same and (paired or common))
-                                       or (paired and (a.satellite or b.satellite)))
-                # Satellites never bridge a merge gap: their label is their partner's business.
-                near = same and b.channel == a.channel and not (a.satellite or b.satellite) \
-                    and b.start_hop - a.end_hop - 1 < gap
-                if overlap or near:
-                    parent[find(j)] = find(i)
-        groups: dict[int, list[LabelledEpisode]] = {}
-        for i, ep in enumerate(eps):
-            groups.setdefault(find(i), []).append(ep)
-        return list(groups.values())
+                if b.label != a.label:
+                    continue
+                same = b.channel == a.channel
+                paired = self.pair_of(a.channel) == b.channel
+                if (same and b.start_hop - a.end_hop - 1 < gap) or \
+                        (paired and b.start_hop <= a.end_hop):
+                    union(i, j)
+        chains = self._common_onsets(eps, core, union)
+        for i, host in absorbed.items():
+            union(host, i)
+        for i in range(n):
+            if not sat[i]:
+                continue
+            s = eps[i]
+            partner = self.pair_of(s.channel)
+            best, most = None, 0
+            for j in range(n):
+                e = eps[j]
+                if sat[j] or e.channel != partner:
+                    continue
+                common = min(e.end_hop, s.end_hop) - max(e.start_hop, s.start_hop) + 1
+                if common > most:
+                    best, most = j, common
+            if best is not None:
+                union(best, i)
+        by_root: dict[int, list[int]] = {}
+        for i in range(n):
+            by_root.setdefault(find(i), []).append(i)
+        groups = []
+        for idx in by_root.values():
+            core_idx = [i for i in idx if not sat[i] and i not in absorbed]
+            label = eps[core_idx[0]].label if core_idx else eps[idx[0]].label
+            shown = [eps[i] for i in idx if i in core_idx or (
+                sat[i] and (not core_idx or (eps[i].label == label
+                                             and label in self.satellite_labels)))]
+            onsets = sorted({o for i in core_idx for o in chains.get(i, [])})
+            fragment_waits = [(eps[i].channel, eps[i].end_hop, last,
+                               eps[i].end_hop + self.containment_wait_hops)
+                              for i in core_idx for last in waits.get(i, [])]
+            groups.append(_Group(label=label, members=[eps[i] for i in idx], shown=shown,
+                                 core=[eps[i] for i in core_idx],
+                                 satellites=[eps[i] for i in idx if sat[i]],
+                                 onsets=onsets, fragment_waits=fragment_waits))
+        return groups
 
-    def _complete(self, group: list[LabelledEpisode], current_hop: int,
-                  open_starts: Sequence[tuple[int, int]]) -> bool:
-        if current_hop <= max(e.end_hop for e in group) + self._wait_hops(group):
-            return False
-        could_join = self._joiner_test(group)
-        return not any(could_join(ch, start) for ch, start in open_starts)
+    def _common_onsets(self, eps: list[LabelledEpisode], core: list[int],
+                       union: Callable[[int, int], None]) -> dict[int, list[int]]:
+        """Join artifacts that began together; return each one's chain of onsets.
 
-    def _joiner_test(self, group: list[LabelledEpisode]) -> Callable[[int, int], bool]:
-        """Whether an episode on channel `ch` starting at `start` could still join `group`
-        once labelled: overlapping it on a related channel (any channel starting with it, for
-        an artifact), or within the merge wait on one of its channels."""
-        gap = self._wait_hops(group)
-        end = max(e.end_hop for e in group)
-        chans = {e.channel for e in group}
-        near = chans | {self.pair_of(c) for c in chans}
-        # Any artifact member (not only an artifact-labelled group: a satellite counts too)
-        # can pull in an artifact that began with it on any channel (`_components`).
-        onsets = [e.start_hop for e in group if e.label == "artifact"]
-
-        def could_join(ch: int, start: int) -> bool:
-            common = any(abs(start - o) <= self.common_onset_hops for o in onsets)
-            could_overlap = start <= end and (ch in near or common)
-            return could_overlap or (ch in chans and start - end - 1 < gap)
-
-        return could_join
-
-    def _wait_hops(self, group: list[LabelledEpisode]) -> int:
-        """Hops after the group's end during which a later episode could still join it.
-
-        Any non-satellite member may bridge its own label's merge gap (a group can hold a
-        cramp and, through a shared satellite, a voluntary burst), so the wait is the longest
-        of those gaps, not just the group label's: waiting less would release an event that a
-        later episode then joins in another chunking of the same signal.
+        Onsets closer than `common_onset_hops` form a chain; each chain is cut, from its first
+        onset, into clusters at most that wide, and only a cluster is one event. Cutting from
+        the chain's first onset keeps the cut the same whatever part of the stream is known
+        (an earlier chain member is pending or open whenever a later cluster is), and any
+        episode that could still lengthen the chain holds all its clusters (`_joiner_test`).
         """
-        voters = [e for e in group if not e.satellite] or group
-        return max(self.merge_gap_hops(e.label) for e in voters)
+        arts = [i for i in core if eps[i].label == "artifact"]  # already sorted by start
+        chains: dict[int, list[int]] = {}
+        chain: list[int] = []
 
-    def _event(self, group: list[LabelledEpisode]) -> Event | None:
-        label = group_label(group)
-        end = max(e.end_hop for e in group)
-        could_join = self._joiner_test(group)
-        held_by = [d for ch, start, d in self._closed if could_join(ch, start)]
-        decided = max(max(e.decided_hop for e in group), end + self._wait_hops(group), *held_by)
-        weights = np.array([e.offset_hop - e.onset_hop + 1 for e in group], dtype=float)
-        conf = float(np.average([e.confidence for e in group], weights=weights))
-        chans = sorted({e.channel for e in group})
+        def close(chain: list[int]) -> None:
+            onsets = [eps[i].start_hop for i in chain]
+            anchor = None
+            for i in chain:
+                chains[i] = onsets
+                if anchor is None or eps[i].start_hop - eps[anchor].start_hop > \
+                        self.common_onset_hops:
+                    anchor = i
+                elif eps[i].channel != eps[anchor].channel:
+                    union(anchor, i)
+
+        for i in arts:
+            if chain and eps[i].start_hop - eps[chain[-1]].start_hop > self.common_onset_hops:
+                close(chain)
+                chain = []
+            chain.append(i)
+        if chain:
+            close(chain)
+        return chains
+
+    # -- release ------------------------------------------------------------------------
+    def _hold_hop(self, group: _Group) -> int:
+        """Up to this hop a later episode could still start and join or contain `group`
+        (merge gap; a host piece that would enclose a fragment, within the containment
+        wait)."""
+        hold = max(e.end_hop for e in group.members)
+        if group.core:
+            hold = max(hold, max(e.end_hop for e in group.core)
+                       + self.merge_gap_hops(group.label))
+        # A host piece not yet begun counts only if it could be decided by `bound`.
+        return max([hold] + [min(last, bound - 1) for _c, _e, last, bound
+                             in group.fragment_waits])
+
+    def _complete(self, group: _Group, current_hop: int,
+                  open_starts: Sequence[tuple[int, int]]) -> bool:
+        if current_hop <= self._hold_hop(group):
+            return False
+        held_until = self._joiner_test(group)
+        return not any(held_until(ch, start, current_hop + 1) > current_hop
+                       for ch, start in open_starts)
+
+    def _joiner_test(self, group: _Group) -> Callable[[int, int, int], int]:
+        """Until which hop an episode on channel `ch` starting at `start` and decided at hop
+        `decided` (for an open one: any hop after now) holds `group` back, -1 if it never
+        does. It holds the group until decided if, once labelled, it could overlap the group
+        on a related channel (a pair join, or a satellite of one of its members), extend it
+        within the merge gap, begin with one of its artifacts' chain or take away one of its
+        satellites (a partner episode it overlaps more); and, if it could be the host piece
+        that encloses one of the group's fragments, until decided or the end of the
+        containment wait, whichever is first."""
+        end = max(e.end_hop for e in group.members)
+        chans = {e.channel for e in group.members}
+        near = chans | {self.pair_of(c) for c in chans}
+        core_chans = {e.channel for e in group.core}
+        core_end = max((e.end_hop for e in group.core), default=end)
+        gap = self.merge_gap_hops(group.label) if group.core else 0
+        sats = [(self.pair_of(s.channel), s.end_hop) for s in group.satellites]
+
+        def held_until(ch: int, start: int, decided: int) -> int:
+            if ((start <= end and ch in near)
+                    or (ch in core_chans and start - core_end - 1 < gap)
+                    or any(abs(start - o) <= self.common_onset_hops for o in group.onsets)
+                    or any(ch == p and start <= s_end for p, s_end in sats)):
+                return decided
+            return max([-1] + [min(decided, bound) for c, f_end, last, bound
+                               in group.fragment_waits if ch == c and f_end < start <= last])
+
+        return held_until
+
+    def _event(self, group: _Group, open_starts: Sequence[tuple[int, int]]) -> Event | None:
+        end = max(e.end_hop for e in group.members)
+        hold = self._hold_hop(group)
+        held_until = self._joiner_test(group)
+        held_by = [held_until(ch, start, d) for ch, start, d in self._closed]
+        # Still open: it held the group until the containment wait ran out (nothing else can
+        # be open when a group is released; an open episode's decision is later than any).
+        held_by += [held_until(ch, start, _LATER) for ch, start in open_starts]
+        decided = max(max(e.decided_hop for e in group.members), end, hold, *held_by)
+        shown = group.shown
+        weights = np.array([e.offset_hop - e.onset_hop + 1 for e in shown], dtype=float)
+        conf = float(np.average([e.confidence for e in shown], weights=weights))
+        chans = sorted({e.channel for e in shown})
         extra: dict[str, float] = {}
-        peaks = [e.extra["peak_uv"] for e in group if "peak_uv" in e.extra]
+        peaks = [e.extra["peak_uv"] for e in shown if "peak_uv" in e.extra]
         if peaks:
             extra["peak_uv"] = round(max(peaks), 2)
-        mfs = [e.extra["median_freq_hz"] for e in group if "median_freq_hz" in e.extra]
+        mfs = [e.extra["median_freq_hz"] for e in shown if "median_freq_hz" in e.extra]
         if mfs:
             extra["median_freq_hz"] = round(float(np.mean(mfs)), 1)
-        start_s = min(e.onset_hop for e in group) * self.hop_s
-        end_s = (max(e.offset_hop for e in group) + 1) * self.hop_s
-        final = self.final_label(label, end_s - start_s)
+        start_s = min(e.onset_hop for e in shown) * self.hop_s
+        end_s = (max(e.offset_hop for e in shown) + 1) * self.hop_s
+        final = self.final_label(group.label, end_s - start_s)
         if final is None:
             return None
-        alerted = [e.alerted[final] for e in group if final in e.alerted]
+        alerted = [e.alerted[final] for e in shown if final in e.alerted]
         if alerted:  # the moment this label was first streamed, before the event ended
             extra["alerted_at_s"] = round((min(alerted) + 1) * self.hop_s, 6)
         return Event(

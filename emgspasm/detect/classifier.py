@@ -70,10 +70,9 @@ class EpisodeModel:
         self.classes = [str(c) for c in estimator.classes_]
         self._proba = _fast_proba(estimator, len(self.feature_names))
 
-    def predict(self, features: np.ndarray, feasible: np.ndarray | None = None
-                ) -> tuple[list[str], np.ndarray]:
-        """Most probable label per row of features, among the feasible ones if a boolean mask
-        (rows × classes) is given, with its renormalised probability.
+    def proba(self, features: np.ndarray, feasible: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities per row of features (columns in `classes` order), restricted to
+        the feasible labels if a boolean mask (rows × classes) is given and renormalised.
 
         Called once per batch of closed episodes: tree ensembles pay a fixed cost per call,
         and each row's prediction does not depend on the others in the batch.
@@ -84,7 +83,12 @@ class EpisodeModel:
             masked = np.where(feasible, proba, 0.0)
             none_ok = masked.sum(axis=1) > 0
             proba = np.where(none_ok[:, None], masked, proba)
-        proba = proba / proba.sum(axis=1, keepdims=True)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, features: np.ndarray, feasible: np.ndarray | None = None
+                ) -> tuple[list[str], np.ndarray]:
+        """Most probable label per row of features (see `proba`), with its probability."""
+        proba = self.proba(features, feasible)
         best = proba.argmax(axis=1)
         return [self.classes[i] for i in best], proba[np.arange(len(best)), best]
 

@@ -15,8 +15,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from emgspasm.detect.config import DetectorConfig, DetectorGeometry
+from emgspasm.dsp.ecg import EcgCanceller
 from emgspasm.dsp.features import cross_channel_features, window_features
 from emgspasm.dsp.filters import StreamingFilter, design_emg_filter
+from emgspasm.dsp.mains import MainsCanceller
 from emgspasm.dsp.quality import quality_features
 
 CACHE_BATCH_SAMPLES = 65_536
@@ -57,21 +59,34 @@ class FrontEnd:
         self.n_channels = n_channels
         self.geo = geometry
         self.mains_hz = mains_hz
-        # One cascade, split in two: activity is measured after the band-pass alone, features
-        # after the mains notches too. A notch rings for ~Q/(π·f0) ≈ 0.2 s after every large
-        # MUAP (measured: 6 % of the spike's amplitude 150 ms later), which would stretch an
-        # isolated fasciculation into a 0.2 s "contraction"; the band-pass alone is quiet
-        # within 100 ms. The price: continuous mains hum raises the detection floor (it is
-        # part of the noise the thresholds adapt to), and a mains *burst* is an artifact.
+        # One cascade, split in two, with a hum canceller between: activity is measured on the
+        # band-passed signal with predicted mains hum subtracted (`MainsCanceller`: it never
+        # learns from a block holding a transient, so a MUAP leaves no tail), features after
+        # the mains notches too. A notch rings for ~Q/(π·f0) ≈ 0.2 s after every large MUAP
+        # (measured: 6 % of the spike's amplitude 150 ms later), which would stretch an
+        # isolated fasciculation into a 0.2 s "contraction", so the activity path has none;
+        # without the canceller continuous hum would be part of the noise its thresholds
+        # adapt to. The feature path keeps its notches after the canceller: they remove what
+        # the canceller leaves (while it converges, or under strong EMG when it holds its
+        # estimate), and the classifier was trained on notched features. `mains_hz` are the
+        # candidate frequencies; the canceller finds which one is present. A mains *burst*
+        # is learned within ~0.5 s, so it is seen by the wide-band path (not cancelled).
         sos = design_emg_filter(fs, mains_hz=mains_hz, ecg_highpass_hz=ecg_highpass_hz,
                                 max_harmonic=config.mains_max_harmonic)
         n_band = design_emg_filter(fs, mains_hz=None, ecg_highpass_hz=ecg_highpass_hz).shape[0]
         self._band = StreamingFilter(sos[:n_band], n_channels)
         self._notch = StreamingFilter(sos[n_band:], n_channels) if sos.shape[0] > n_band \
             else None
+        mains = MainsCanceller(fs, n_channels, mains_hz or (), band_hz=config.band_hz,
+                               max_harmonic=config.mains_cancel_max_harmonic)
+        self._mains = mains if mains.active else None
         broad = signal.butter(config.broadband_order, config.broadband_highpass_hz, "highpass",
                              fs=fs, output="sos")
         self._broad = StreamingFilter(broad, n_channels)
+        # Continuous ECG crosstalk: tracked beats are taken out of the activity envelopes
+        # (band level/peak and wide-band level), so they neither open episodes nor break a
+        # twitch's isolation; channels without a locked beat train are untouched.
+        self._ecg = EcgCanceller(fs, n_channels, geometry.hop) if config.ecg_cancel else None
         self._hops_done = 0
         carry = geometry.level_hops - 1
         self._ms_carry = np.zeros((carry, n_channels))
@@ -86,7 +101,11 @@ class FrontEnd:
         self._band.reset()
         if self._notch is not None:
             self._notch.reset()
+        if self._mains is not None:
+            self._mains.restart()
         self._broad.reset()
+        if self._ecg is not None:
+            self._ecg.restart()
         self._ms_carry[:] = 0.0
         self._msb_carry[:] = 0.0
         for tail in self._tails.values():
@@ -99,10 +118,14 @@ class FrontEnd:
         if n_hops * hop != x.shape[0]:
             raise ValueError("FrontEnd.process needs whole hops")
         band = self._band.process(x)
+        if self._mains is not None:
+            band = self._mains.process(band)
         emg = self._notch.process(band) if self._notch is not None else band
         broad = self._broad.process(x)
         ms, peak = _hop_reduce(band, n_hops, hop, with_peak=True)
         msb, _ = _hop_reduce(broad, n_hops, hop, with_peak=False)
+        if self._ecg is not None:
+            ms, peak, msb = self._ecg.process(band, broad, ms, peak, msb)
         level, self._ms_carry = self._trailing_rms(ms, self._ms_carry)
         broad_level, self._msb_carry = self._trailing_rms(msb, self._msb_carry)
         features = self._window_features({"emg": emg, "broad": broad, "raw": x}, n_hops)

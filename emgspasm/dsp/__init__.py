@@ -5,9 +5,12 @@ with explicit state, and gives identical results however the signal is chunked -
 properties live, replay and batch analysis rely on (DESIGN.md, "Invariants").
 
 Typical flow: :func:`design_emg_filter` -> :class:`StreamingFilter` (live) or :func:`emg_clean`
-(offline) -> :func:`sliding_windows` -> :func:`window_features` / :func:`cross_channel_features`.
+(offline) -> :class:`MainsCanceller` (hum subtracted without ringing) -> :class:`EcgCanceller`
+(tracked heartbeats out of the activity envelopes) -> :func:`sliding_windows`
+-> :func:`window_features` / :func:`cross_channel_features`.
 """
 
+from emgspasm.dsp.ecg import EcgCanceller
 from emgspasm.dsp.envelope import DEFAULT_RMS_WINDOW_S, rms_envelope, teager_kaiser
 from emgspasm.dsp.features import (
     BANDS_HZ,
@@ -31,6 +34,7 @@ from emgspasm.dsp.filters import (
     notch_frequencies,
     pass_band,
 )
+from emgspasm.dsp.mains import MainsCanceller
 from emgspasm.dsp.windows import sliding_windows
 
 __all__ = [
@@ -46,6 +50,8 @@ __all__ = [
     "ENVELOPE_SMOOTH_S",
     "FEATURE_NAMES",
     "NYQUIST_FRACTION",
+    "EcgCanceller",
+    "MainsCanceller",
     "StreamingFilter",
     "cross_channel_features",
     "design_emg_filter",

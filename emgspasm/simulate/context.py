@@ -77,6 +77,8 @@ class SimContext:
     gain: float
     mains_hz: float
     fasciculators: list[list[Fasciculator]]
+    wide: bool = False
+    """The wide variety (training): kinds and ranges beyond the standard ones (params.py)."""
     emg: np.ndarray = field(init=False)
     art: np.ndarray = field(init=False)
     post_ops: list[PostOp] = field(default_factory=list)

@@ -18,16 +18,23 @@ from emgspasm.simulate._util import log_uniform
 from emgspasm.simulate.montage import default_pairs
 
 
-def draw_crosstalk(rng: np.random.Generator, n_channels: int, fs: float) -> list[dict[str, Any]]:
-    """One (source → target, fraction, cutoff) entry per direction of each pair."""
+def draw_crosstalk(rng: np.random.Generator, n_channels: int, fs: float,
+                   wide: bool = False) -> list[dict[str, Any]]:
+    """One (source → target, fraction, cutoff) entry per direction of each pair; in the wide
+    variety also between adjacent channels of different pairs (armband sectors, neighbouring
+    heads), at up to WIDE_NEIGHBOUR_CROSSTALK."""
+    edges = [(p, P.CROSSTALK) for p in default_pairs(n_channels)]
+    if wide:
+        edges += [((b, b + 1), P.WIDE_NEIGHBOUR_CROSSTALK)
+                  for _, b in default_pairs(n_channels) if b + 1 < n_channels]
     links = []
-    for a, b in default_pairs(n_channels):
+    for (a, b), span in edges:
         for src, dst in ((a, b), (b, a)):
             links.append(
                 {
                     "source": src,
                     "target": dst,
-                    "fraction": float(rng.uniform(*P.CROSSTALK)),
+                    "fraction": float(rng.uniform(*span)),
                     "cutoff_hz": min(log_uniform(rng, P.CROSSTALK_CUTOFF_HZ), 0.45 * fs),
                 }
             )

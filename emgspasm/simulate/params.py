@@ -253,3 +253,58 @@ RIGIDITY_MIN_SESSION_S: Final[float] = 40.0
 """Mixed sessions at least this long always try to include a rigidity event."""
 MAX_PLACEMENT_FAILURES: Final[int] = 25
 """Scheduling stops after this many draws that did not fit."""
+
+# --------------------------------------------------------------------------------------------
+# The "wide" variety (training): what other generators and real sensors do that the standard
+# ranges above leave out. The standard ranges stay as they were so the held-out `test` split
+# remains comparable across releases; `emgspasm.sets` trains on the wide variety.
+# --------------------------------------------------------------------------------------------
+WIDE_HUM_REL_NOISE: Final[Range] = (0.05, 10.0)
+"""Continuous hum relative to the noise RMS, log-uniform (wearables: several × the noise)."""
+WIDE_HUM_HARMONICS: Final[tuple[int, ...]] = (2, 3, 4, 5, 6, 7)
+WIDE_HUM_ODD_REL: Final[Range] = (0.1, 0.5)
+"""Odd harmonic k's amplitude is this / (k // 2) of the fundamental's."""
+WIDE_HUM_EVEN_REL: Final[Range] = (0.02, 0.1)
+WIDE_HUM_OFFSET_HZ: Final[Range] = (-0.1, 0.1)
+"""Mains frequency deviation from nominal (grids drift by up to ~0.1 Hz)."""
+WIDE_HUM_DRIFT_SD: Final[float] = 0.2
+"""Log-normal SD of the hum's slow amplitude drift *(est.)*."""
+WIDE_HUM_DRIFT_S: Final[Range] = (20.0, 100.0)
+"""Time scale of that drift."""
+P_WIDE_ECG: Final[float] = 0.4
+"""Probability that a session carries continuous ECG crosstalk (trunk and proximal muscles)."""
+WIDE_ECG_CHANNELS: Final[tuple[int, int]] = (1, 2)
+WIDE_ECG_QRS_REL_NOISE: Final[Range] = (3.0, 30.0)
+"""R-peak amplitude of background ECG relative to the channel's noise RMS, log-uniform."""
+P_WIDE_QUANTISED: Final[float] = 0.5
+"""At armband rates (≤ WIDE_QUANTISED_MAX_FS), probability of 8-bit quantisation (Myo)."""
+WIDE_QUANTISED_MAX_FS: Final[float] = 260.0
+WIDE_LSB_REL_NOISE: Final[Range] = (0.6, 1.6)
+"""Quantisation step relative to the rest noise RMS (Myo: rest noise 0.6–1.5 counts)."""
+WIDE_QUANTISED_LEVELS: Final[int] = 128
+"""Signed 8-bit: values clip at ±this many steps."""
+WIDE_NEIGHBOUR_CROSSTALK: Final[Range] = (0.0, 0.3)
+"""Crosstalk between adjacent channels of different pairs (armband sectors: 1–28 %)."""
+WIDE_CRAMP_MOD_DEPTH: Final[Range] = (0.03, 0.6)
+"""Cramps with shallow waxing/waning, down to the ±4–7 % of saturated high-level cramps."""
+P_WIDE_RIGIDITY_SINGLE: Final[float] = 0.3
+"""Rigidity on one muscle of a pair alone (a valid event; a user may wear one sensor)."""
+WIDE_VOLUNTARY_KINDS: Final[dict[str, float]] = {
+    "standard": 0.45, "postural": 0.2, "strong": 0.2, "gait": 0.15}
+"""Kinds of voluntary activity in the wide variety, with their draw weights."""
+POSTURAL_S: Final[Range] = (20.0, 120.0)
+POSTURAL_LEVEL_MVC: Final[Range] = (0.02, 0.15)
+"""Long low-level holds: the hard negatives for rigidity."""
+POSTURAL_DRIFT: Final[Range] = (0.08, 0.2)
+POSTURAL_DRIFT_HZ: Final[Range] = (0.01, 0.05)
+P_POSTURAL_COCONTRACTION: Final[float] = 0.35
+POSTURAL_COCONTRACTION: Final[Range] = (0.4, 1.0)
+STRONG_S: Final[Range] = (2.0, 8.0)
+STRONG_LEVEL_MVC: Final[Range] = (0.5, 1.0)
+"""Brief maximal efforts: the hard negatives for cramp, as loud as cramps."""
+GAIT_BOUT_S: Final[Range] = (20.0, 90.0)
+GAIT_BURST_S: Final[Range] = (0.25, 0.4)
+GAIT_CADENCE_HZ: Final[Range] = (0.8, 1.2)
+GAIT_LEVEL_MVC: Final[Range] = (0.1, 0.5)
+GAIT_PHASE: Final[Range] = (0.4, 0.6)
+"""The antagonist's bursts lag the agonist's by this fraction of a stride."""

@@ -34,10 +34,17 @@ from emgspasm.simulate import params as P
 from emgspasm.simulate._util import integer, jsonable, log_uniform
 from emgspasm.simulate.context import Fasciculator, SimContext, SpikeRecord
 from emgspasm.simulate.crosstalk import apply_crosstalk, draw_crosstalk
+from emgspasm.simulate.ecg_background import ecg_background
 from emgspasm.simulate.montage import channel_groups, channel_names, default_pairs
 from emgspasm.simulate.motor_units import MotorUnitPool, draw_pool, rescale_pool
 from emgspasm.simulate.noise import background
+from emgspasm.simulate.quantise import maybe_quantise
 from emgspasm.simulate.session import schedule
+
+VARIETIES: tuple[str, ...] = ("standard", "wide")
+"""`standard`: the ranges the held-out `test` split has always used; `wide`: those plus strong
+hum, continuous ECG, 8-bit armband quantisation, neighbour crosstalk, postural/strong/gait
+voluntary kinds, shallow cramps and single-channel rigidity (what training should cover)."""
 
 SCENARIOS: tuple[str, ...] = (
     "mixed",
@@ -142,6 +149,7 @@ def simulate(
     gain: float | None = None,
     mains_hz: float | None = None,
     noise_uv: float | None = None,
+    variety: str = "standard",
 ) -> Simulation:
     """Simulate `duration_s` of `n_channels` surface EMG at `fs` with ground truth.
 
@@ -149,14 +157,17 @@ def simulate(
     ("voluntary", "cramp", "twitch", "rigidity", "artifact"). Arguments left None are drawn
     from `seed` (see params.py for every range); same arguments → identical arrays.
     `noise_uv` is the background noise RMS before `gain`; `snr_db` follows the definition in
-    this module's docstring. Channels are "ch1".."chN"; (ch1, ch2), (ch3, ch4)… are
-    agonist/antagonist pairs (`default_pairs`).
+    this module's docstring. `variety` is one of `VARIETIES`. Channels are "ch1".."chN";
+    (ch1, ch2), (ch3, ch4)… are agonist/antagonist pairs (`default_pairs`).
 
     >>> sim = simulate(10.0, fs=250.0, n_channels=2, seed=1, scenario="twitch")
     >>> sim.recording.samples.shape
     (2500, 2)
     """
     _validate(duration_s, fs, n_channels, scenario)
+    if variety not in VARIETIES:
+        raise ValueError(f"unknown variety {variety!r}; choose one of {VARIETIES}")
+    wide = variety == "wide"
     n_channels = int(n_channels)
     fs = float(fs)
     ss = np.random.SeedSequence(seed)
@@ -166,7 +177,7 @@ def simulate(
     drawn_gain = log_uniform(r_session, P.GAIN)
     drawn_mains = float(r_session.choice(P.MAINS_HZ))
     mvc = log_uniform(r_session, P.MVC_RMS_UV, n_channels)
-    links = draw_crosstalk(r_session, n_channels, fs)
+    links = draw_crosstalk(r_session, n_channels, fs, wide)
     g = drawn_gain if gain is None else float(gain)
     mains = drawn_mains if mains_hz is None else float(mains_hz)
 
@@ -187,22 +198,33 @@ def simulate(
         gain=g,
         mains_hz=mains,
         fasciculators=fasc,
+        wide=wide,
     )
     truth, records = schedule(r_events, ctx, scenario)
 
-    bg, bg_info = background(r_background, n, fs, noise, mains)
+    bg, bg_info = background(r_background, n, fs, noise, mains, wide)
     x = apply_crosstalk(ctx.emg, fs, links) + bg + ctx.art
+    if wide:
+        # A stream of its own, so the standard variety's draws are untouched.
+        r_wide = np.random.default_rng(ss.spawn(1)[0])
+        heart, heart_info = ecg_background(r_wide, n, fs, noise)
+        x += heart
+        bg_info.update(heart_info)
     for op in ctx.post_ops:
         seg = x[op.channel, op.i0 : op.i1]
         if op.kind == "clip":
             np.clip(seg, -op.value, op.value, out=seg)
         else:
             seg[:] = op.value
+    if wide:
+        x, quant_info = maybe_quantise(r_wide, x, fs, noise)
+        bg_info.update(quant_info)
     x *= g
 
     params = {
         "seed": seed if seed is not None else ss.entropy,
         "scenario": scenario,
+        "variety": variety,
         "duration_s": n / fs,
         "fs": fs,
         "n_channels": n_channels,

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -6,9 +7,9 @@ from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 GAPS = {"artifact": 160, "cramp": 100}
 
 
-def ep(ch, a, b, label, decided=None, satellite=False):
+def ep(ch, a, b, label, decided=None, satellite=False, confidence=0.9):
     return LabelledEpisode(channel=ch, start_hop=a, end_hop=b, onset_hop=a, offset_hop=b,
-                           label=label, confidence=0.9,
+                           label=label, confidence=confidence,
                            decided_hop=decided if decided is not None else b + 22,
                            satellite=satellite)
 
@@ -90,17 +91,19 @@ def test_release_timing_never_changes_the_grouping():
     assert len(at_once) == 2
 
 
-def test_wait_covers_every_member_label_not_only_the_group_label():
-    """A group labelled voluntary that also holds a cramp (joined through a satellite on the
-    partner channel) must wait for the cramp's merge gap: a cramp piece arriving within it
-    joins the group."""
+def test_a_satellite_joins_only_the_partner_episode_it_overlaps_most():
+    """A voluntary satellite on ch2 overlapping a voluntary burst and a cramp piece on ch1 goes
+    with the burst it overlaps most: the voluntary event neither waits for the cramp's merge
+    gap nor takes the cramp in, and the cramp keeps its own event (and its later piece)."""
     asm = assembler()
     asm.add([ep(0, 100, 290, "voluntary"), ep(0, 300, 400, "cramp"),
              ep(1, 100, 400, "voluntary", satellite=True)])
-    assert asm.release(402, [(0, 450)]) == []
+    (vol,) = asm.release(402, [(0, 450)])
+    assert (vol.label, vol.channels, vol.start_s, vol.end_s) == ("voluntary", ["ch1"], 1.0, 2.91)
     asm.add([ep(0, 450, 470, "cramp")])
-    (ev,) = asm.release(10_000, [])
-    assert (ev.start_s, ev.end_s) == (1.0, 4.71)
+    (cramp,) = asm.release(10_000, [])
+    assert (cramp.label, cramp.channels, cramp.start_s, cramp.end_s) == ("cramp", ["ch1"], 3.0,
+                                                                          4.71)
 
 
 def test_decision_time_includes_what_held_the_event_back():
@@ -133,14 +136,19 @@ def episode_streams(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(eps=episode_streams(), cuts=st.lists(st.integers(1, 200), max_size=30))
-def test_any_release_schedule_gives_the_same_events(eps, cuts):
+@given(eps=episode_streams(), cuts=st.lists(st.integers(1, 200), max_size=30),
+       wait=st.sampled_from([18_000, 60, 1]), vol_gap=st.sampled_from([0, 60]))
+def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap):
     """Events (and their decision times) do not depend on when release() is called, as long
     as episodes are added when they close and open ones are reported: chunk invariance of
-    the assembly stage, with the timing of a real segmenter."""
+    the assembly stage, with the timing of a real segmenter. A short containment wait and a
+    voluntary merge gap exercise the bounded wait and twitch-inside-voluntary."""
+    gaps = {**GAPS, "voluntary": vol_gap}
+
     def run(times):
-        asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: GAPS.get(lab, 0),
-                             pair_of=PAIRS.get, common_onset_hops=30)
+        asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: gaps.get(lab, 0),
+                             pair_of=PAIRS.get, common_onset_hops=30,
+                             containment_wait_hops=wait)
         out, done = [], set()
         for now in times:
             closed = [e for e in eps if e[2] + 22 <= now and e not in done]
@@ -157,21 +165,135 @@ def test_any_release_schedule_gives_the_same_events(eps, cuts):
     assert sorted(_as_tuples(run(times))) == sorted(_as_tuples(run([end])))
 
 
-def test_an_artifact_satellite_waits_for_artifacts_that_began_with_it():
-    """A cramp group holding an artifact satellite (partner channel) must not be released while
-    an artifact that began with that satellite is open on an unrelated channel: once closed it
-    joins the group (common onset), whatever the group's own label."""
-    first = [ep(1, 10, 300, "cramp"), ep(0, 12, 60, "artifact", satellite=True)]
-    late = ep(2, 14, 500, "artifact")
 
-    together = assembler()
-    together.add([*first, late])
-    (whole,) = together.release(10_000, [])
-    assert whole.channels == ["ch1", "ch2", "ch3"]
 
-    apart = assembler()
-    apart.add(first)
-    assert apart.release(450, [(2, 14)]) == []
-    apart.observe_closed([(2, 14, 522)])
-    apart.add([late])
-    assert _as_tuples(apart.release(10_000, [])) == _as_tuples([whole])
+# -- SPEC rules: no chaining, no vote, twitches, containment ----------------------------------
+PAIRS4 = {0: 1, 1: 0, 2: 3, 3: 2}
+
+
+def assembler4(**kw):
+    return EventAssembler(["ch1", "ch2", "ch3", "ch4"], 0.01, lambda lab: GAPS.get(lab, 0),
+                          pair_of=PAIRS4.get, **kw)
+
+
+def test_a_satellite_links_nothing_else_and_a_cramp_keeps_its_label():
+    """The reported failure: an ECG beat on ch2 flagged as crosstalk of a strong cramp on ch1
+    began with artifacts on ch3/ch4, whose beats chain by merge gap. The cramp stays a cramp on
+    ch1 alone; the beats on ch3/ch4 are their own artifact event and never reach ch1/ch2."""
+    beats = [ep(ch, t, t + 10, "artifact") for t in range(200, 1400, 100) for ch in (2, 3)]
+    asm = assembler4()
+    asm.add([ep(0, 100, 5000, "cramp", confidence=0.99),
+             ep(1, 199, 212, "artifact", satellite=True), *beats])
+    events = asm.release(10_000, [])
+    assert [(e.label, e.channels) for e in events] == [("cramp", ["ch1"]),
+                                                       ("artifact", ["ch3", "ch4"])]
+    cramp = events[0]
+    assert (cramp.start_s, cramp.end_s, cramp.confidence) == (1.0, 50.01, 0.99)
+
+
+def test_a_confident_episode_is_never_relabelled_by_a_vote():
+    """A satellite on ch2 overlapping a short cramp and a long voluntary burst on ch1 used to
+    join both, and the time-weighted vote turned the cramp (p = 0.99) into voluntary."""
+    asm = assembler()
+    asm.add([ep(0, 100, 400, "cramp", confidence=0.99), ep(0, 500, 3000, "voluntary"),
+             ep(1, 100, 3000, "voluntary", satellite=True)])
+    labels = [(e.label, e.channels, e.start_s) for e in asm.release(10_000, [])]
+    assert labels == [("cramp", ["ch1"], 1.0), ("voluntary", ["ch1"], 5.0)]
+
+
+def test_an_artifact_satellite_does_not_pull_in_artifacts_that_began_with_it():
+    """Common onset is for artifact episodes in their own right; a satellite links nothing,
+    so the cramp is not held by, nor merged with, an artifact on an unrelated channel."""
+    asm = assembler()
+    asm.add([ep(1, 10, 300, "cramp"), ep(0, 12, 60, "artifact", satellite=True)])
+    (cramp,) = asm.release(450, [(2, 14)])
+    assert (cramp.label, cramp.channels) == ("cramp", ["ch2"])
+
+
+def test_common_onset_does_not_chain_staggered_onsets():
+    """Artifacts on unrelated channels starting 40 hops apart (window 50): the first two
+    began together, the third began with the second but not with the first."""
+    asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: 0, common_onset_hops=50)
+    asm.add([ep(0, 100, 120, "artifact"), ep(1, 140, 160, "artifact"),
+             ep(2, 180, 200, "artifact")])
+    assert [e.channels for e in asm.release(1000, [])] == [["a", "b"], ["c"]]
+
+
+def test_common_onset_is_for_artifacts_only():
+    asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: 0, common_onset_hops=50)
+    asm.add([ep(0, 100, 200, "voluntary"), ep(2, 110, 200, "voluntary")])
+    assert [e.channels for e in asm.release(1000, [])] == [["a"], ["c"]]
+
+
+def test_a_twitch_is_never_a_satellite():
+    """A fasciculation on ch1 while the partner ch2 contracts three times louder is still a
+    twitch on ch1, not crosstalk absorbed into the partner's contraction."""
+    asm = assembler()
+    asm.add([ep(1, 100, 900, "voluntary"), ep(0, 400, 402, "twitch", satellite=True)])
+    events = asm.release(10_000, [])
+    assert [(e.label, e.channels) for e in events] == [("voluntary", ["ch2"]),
+                                                       ("twitch", ["ch1"])]
+
+
+def test_cramp_crosstalk_does_not_add_its_channel_but_rigidity_coactivation_does():
+    asm = assembler()
+    asm.add([ep(0, 100, 900, "cramp"), ep(1, 120, 880, "cramp", satellite=True)])
+    (cramp,) = asm.release(10_000, [])
+    assert (cramp.label, cramp.channels) == ("cramp", ["ch1"])
+    asm.add([ep(0, 100, 2000, "rigidity"), ep(1, 120, 1990, "rigidity", satellite=True)])
+    (rig,) = asm.release(10_000, [])
+    assert (rig.label, rig.channels) == ("rigidity", ["ch1", "ch2"])
+    # A satellite of another label takes its partner's event's label and adds no channel.
+    asm.add([ep(0, 100, 900, "cramp"), ep(1, 120, 880, "voluntary", satellite=True)])
+    (cramp,) = asm.release(10_000, [])
+    assert (cramp.label, cramp.channels, cramp.end_s) == ("cramp", ["ch1"], 9.01)
+
+
+@pytest.mark.parametrize("host", ["cramp", "rigidity"])
+def test_fragments_inside_a_cramp_or_rigidity_are_part_of_it(host):
+    """SPEC precedence: a short voluntary or twitch between two pieces of a cramp (bridged by
+    its merge gap) on the same channel is part of the cramp, not an event of its own."""
+    asm = EventAssembler(["ch1", "ch2"], 0.01, lambda lab: {host: 100}.get(lab, 0))
+    asm.add([ep(0, 100, 400, host), ep(0, 430, 450, "voluntary"),
+             ep(0, 470, 472, "twitch"), ep(0, 490, 1200, host),
+             ep(1, 430, 450, "voluntary")])  # another channel: not inside anything
+    events = asm.release(10_000, [])
+    assert [(e.label, e.channels, e.start_s, e.end_s) for e in events] == [
+        (host, ["ch1"], 1.0, 12.01), ("voluntary", ["ch2"], 4.3, 4.51)]
+
+
+def test_a_fragment_after_the_last_piece_is_not_inside():
+    asm = assembler()
+    asm.add([ep(0, 100, 400, "cramp"), ep(0, 430, 450, "voluntary")])
+    assert [e.label for e in asm.release(10_000, [])] == ["cramp", "voluntary"]
+
+
+def test_a_twitch_inside_a_voluntary_contraction_is_part_of_it():
+    asm = EventAssembler(["ch1"], 0.01, lambda lab: {"voluntary": 50}.get(lab, 0))
+    asm.add([ep(0, 100, 200, "voluntary"), ep(0, 230, 232, "twitch"),
+             ep(0, 245, 400, "voluntary")])
+    assert [(e.label, e.end_s) for e in asm.release(10_000, [])] == [("voluntary", 4.01)]
+
+
+def test_a_fragment_waits_for_the_piece_that_may_enclose_it_within_a_bound():
+    """While the piece after a fragment is open, the fragment is held (it may be inside a
+    cramp); the wait is bounded by `containment_wait_hops` after the fragment's end, after
+    which it is its own event, decided at the end of that wait."""
+    first = [ep(0, 100, 400, "cramp"), ep(0, 430, 450, "voluntary")]
+    asm = assembler4()
+    asm.add(first)
+    assert asm.release(520, [(0, 480)]) == []  # the piece after it is still open
+    asm.observe_closed([(0, 480, 922)])
+    asm.add([ep(0, 480, 900, "cramp")])
+    assert asm.release(1000, []) == []  # the cramp's own merge gap
+    (ev,) = asm.release(1001, [])
+    assert (ev.label, ev.end_s, ev.decided_at_s) == ("cramp", 9.01, (900 + 100 + 1) * 0.01)
+
+    bounded = assembler4(containment_wait_hops=100)
+    bounded.add(first)
+    assert bounded.release(520, [(0, 480)]) == []
+    (vol,) = bounded.release(550, [(0, 480)])  # 450 + 100: a piece decided later is too late
+    assert (vol.label, vol.decided_at_s) == ("voluntary", (450 + 100 + 1) * 0.01)
+    bounded.observe_closed([(0, 480, 922)])
+    bounded.add([ep(0, 480, 900, "cramp")])
+    assert [e.label for e in bounded.release(10_000, [])] == ["cramp"]

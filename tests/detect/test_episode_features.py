@@ -7,11 +7,15 @@ from emgspasm.detect.config import DetectorConfig, DetectorGeometry
 from emgspasm.detect.episode_features import (
     FEATURE_NAMES,
     MIN_MODULATION_S,
+    MIN_RHYTHM_S,
     MODULATION_BAND_HZ,
     MODULATION_REFERENCE_HZ,
     PLATEAU_SHARE,
+    RHYTHM_BAND_HZ,
+    RHYTHM_PEAK_WIDTH_HZ,
     WINDOW_FEATURES,
     burst_stats,
+    discharge_rhythm,
     episode_features,
 )
 from emgspasm.detect.segmenter import Episode
@@ -201,6 +205,8 @@ def _ref_channel(hops, k, s, e, hop_s, gap):
             return spec[(freq >= band[0]) & (freq <= band[1])].sum()
 
         modulation = power(MODULATION_BAND_HZ) / power(MODULATION_REFERENCE_HZ)
+    rhythm_hz, rhythm = (_ref_rhythm(peak, 1.0 / hop_s) if duration >= MIN_RHYTHM_S
+                         else (0.0, 0.0))
     return {
         "log_duration": np.log10(duration),
         "n_bursts": np.log1p(n_bursts),
@@ -219,8 +225,27 @@ def _ref_channel(hops, k, s, e, hop_s, gap):
         "spike_only_fraction": spike_only.mean(),
         "log_broad_level": np.log10(max(broad.mean(), 1e-6)),
         "core_s": (core[-1] - core[0] + 1) * hop_s,
+        "rhythm_hz": rhythm_hz,
+        "rhythm_share": rhythm,
         "level_uv": np.sqrt(mean_sq),
     }
+
+
+def _ref_rhythm(peak, rate):
+    """The strongest discharge rhythm of a peak series, by its definition, with loops."""
+    centre = np.median(peak)
+    spread = np.median(np.abs(peak - centre)) + 1e-12
+    x = np.clip(peak - centre, -6 * spread, 6 * spread)
+    x = x - x.mean()
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+    freq = np.fft.rfftfreq(x.size, d=1.0 / rate)
+    band = [i for i, f in enumerate(freq)
+            if RHYTHM_BAND_HZ[0] <= f <= min(RHYTHM_BAND_HZ[1], 0.45 * rate)]
+    w = max(1, round(RHYTHM_PEAK_WIDTH_HZ / freq[1]))
+    near = {i: sum(spec[j] for j in range(max(0, i - w), min(spec.size, i + w + 1)))
+            for i in band}
+    best = max(band, key=lambda i: near[i])
+    return freq[best], min(near[best] / sum(spec[i] for i in band), 1.0)
 
 
 def _ref_features(ep, partner, hops, windows, geo, gap):
@@ -301,3 +326,16 @@ def test_a_partner_without_a_known_floor_is_no_partner_but_not_an_other(ref_tabl
     assert f[col["others_active_fraction"]] == pytest.approx(active[:, others].mean())
     assert f[col["others_log_ratio"]] == pytest.approx(
         np.log10((level[:, others].mean() + 1e-9) / (level[:, ep.channel].mean() + 1e-9)))
+
+
+def test_steady_slow_discharges_have_a_strong_rhythm_and_irregular_ones_do_not():
+    """Rigidity's few units at a steady 6 Hz vs irregular (cramp-like) discharges."""
+    rng = np.random.default_rng(3)
+    rate, n = 100.0, 1000  # 10 s of 10 ms hops
+    steady = np.ones(n)
+    steady[np.round(np.cumsum(rng.normal(1 / 6.0, 0.005, 60)) * rate).astype(int)[:55]] = 20.0
+    irregular = np.ones(n)
+    irregular[rng.choice(n, 60, replace=False)] = 20.0
+    hz, share = discharge_rhythm(steady, rate)
+    assert abs(hz - 6.0) < 1.0  # RHYTHM_PEAK_WIDTH_HZ
+    assert share > 1.5 * discharge_rhythm(irregular, rate)[1]

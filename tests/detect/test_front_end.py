@@ -133,11 +133,12 @@ def test_outputs_do_not_depend_on_the_callers_buffer_after_process(x, whole, fil
 
 
 def test_matches_features_of_the_whole_signal_computed_offline(x, whole):
-    """Reference: filter the whole signal at once (the same filter sections, fresh state),
-    cut every window out of it (zeros before the first sample, as the stream starts from
-    silence) and compute the features of all windows in one call."""
+    """Reference: filter the whole signal at once (the same filter sections and a fresh hum
+    canceller, fresh state: band-pass, canceller, then notches), cut every window out of it
+    (zeros before the first sample, as the stream starts from silence) and compute the
+    features of all windows in one call."""
     ref = FrontEnd(FS, N_CH, GEO, CFG)
-    band = ref._band.process(x)
+    band = ref._mains.process(ref._band.process(x))
     emg = ref._notch.process(band)
     broad = ref._broad.process(x)
     hop, width = GEO.hop, GEO.feature_window
@@ -188,9 +189,31 @@ def test_the_first_full_window_is_the_first_feature_window_samples(x, whole):
     flat = quality_features(w_raw, fs=FS, names=("flat_fraction",))["flat_fraction"]
     np.testing.assert_array_equal(values["flat_fraction"][i], flat[0])
     fresh = FrontEnd(FS, N_CH, GEO, CFG)
-    sig = fresh._notch.process(fresh._band.process(x[:GEO.feature_window]))
+    sig = fresh._notch.process(fresh._mains.process(fresh._band.process(x[:GEO.feature_window])))
     spectral = window_features(sig[None], fs=FS, names=("median_freq",))["median_freq"]
     np.testing.assert_allclose(values["median_freq"][i], spectral[0], rtol=1e-12)
+
+
+def test_activity_path_sees_hum_cancelled_without_a_tail_after_a_spike():
+    # Hum 5x the noise on every channel: the activity path's level falls to the noise once
+    # the canceller has converged, and a large isolated spike leaves no tail in `peak`.
+    rng = np.random.default_rng(7)
+    n = 800 * GEO.hop  # 8 s
+    t = np.arange(n) / FS
+    noise = rng.normal(0.0, 1.0, size=(n, N_CH))
+    hum = 5.0 * np.sqrt(2.0) * (np.sin(2 * np.pi * 60.04 * t) + 0.3 * np.sin(
+        2 * np.pi * 180.12 * t + 1.0))[:, None]
+    at = 600 * GEO.hop
+    spike = np.zeros((n, N_CH))
+    spike[at:at + 10, 0] = 60.0 * np.hanning(10) * np.sign(np.arange(10) - 4.5)
+    quiet, _ = FrontEnd(FS, N_CH, GEO, CFG).process(noise)
+    hummed, _ = FrontEnd(FS, N_CH, GEO, CFG).process(noise + hum)
+    spiked, _ = FrontEnd(FS, N_CH, GEO, CFG).process(noise + hum + spike)
+    late = slice(400, 800)
+    assert np.median(hummed.level[late]) < 1.05 * np.median(quiet.level[late])
+    # 50-300 ms after the spike: peaks as without it (the band-pass's own tail is < 50 ms).
+    after = slice(600 + 5, 600 + 30)
+    np.testing.assert_allclose(spiked.peak[after, 0], hummed.peak[after, 0], atol=0.5)
 
 
 def test_after_restart_it_is_as_if_the_recording_began_there():
@@ -209,3 +232,55 @@ def test_after_restart_it_is_as_if_the_recording_began_there():
     np.testing.assert_array_equal(after_feats.hop_index - cut // GEO.hop, fresh_feats.hop_index)
     for k, v in fresh_feats.values.items():
         np.testing.assert_array_equal(after_feats.values[k], v, err_msg=k)
+
+
+def _ecg_signal(seconds: float = 12.0) -> np.ndarray:
+    """Noise on every channel, continuous ECG (R peak 15x the noise, 70 bpm) on channel 0."""
+    from emgspasm.simulate import artifacts
+
+    rng = np.random.default_rng(11)
+    n = int(seconds * FS)
+    tpl = artifacts.ecg_template(rng)
+    beats = np.cumsum(0.857 * (1 + 0.04 * rng.standard_normal(int(seconds) + 3))) - 0.3
+    x = rng.normal(0.0, 1.0, size=(n, N_CH))
+    x[:, 0] += 15.0 * artifacts.ecg(np.arange(n) / FS, beats, tpl)
+    return x
+
+
+def test_ecg_is_taken_out_of_the_activity_path_only_where_locked():
+    # Beats raise the band level and the wide-band level of channel 0 without the canceller;
+    # with it (default) they are gone after the lock; the other channels are bit-identical,
+    # and the feature path is untouched on every channel.
+    x = _ecg_signal()
+    on_h, on_f = FrontEnd(FS, N_CH, GEO, CFG).process(x)
+    off_cfg = DetectorConfig(feature_window_s=0.6, feature_hop_s=0.2, ecg_cancel=False)
+    off_h, off_f = FrontEnd(FS, N_CH, GEO, off_cfg).process(x)
+    for name in ("peak", "level", "broad_level"):
+        np.testing.assert_array_equal(getattr(on_h, name)[:, 1:], getattr(off_h, name)[:, 1:])
+    for k, v in off_f.values.items():
+        np.testing.assert_array_equal(on_f.values[k], v, err_msg=k)
+    late = slice(600, None)
+    noise = np.median(off_h.level[late, 1])
+    assert np.percentile(off_h.level[late, 0], 99) > 2.0 * noise
+    assert np.percentile(on_h.level[late, 0], 99) < 1.5 * noise
+    noise_b = np.median(off_h.broad_level[late, 1])
+    assert np.percentile(off_h.broad_level[late, 0], 90) > 2.0 * noise_b
+    assert np.percentile(on_h.broad_level[late, 0], 90) < 1.3 * noise_b
+
+
+@pytest.mark.parametrize("sizes", [[1], [7, 1, 33], [250]])
+def test_ecg_removal_is_chunk_invariant_and_restarts(sizes):
+    x = _ecg_signal(8.0)
+    ref, _ = FrontEnd(FS, N_CH, GEO, CFG).process(x)
+    fe = FrontEnd(FS, N_CH, GEO, CFG)
+    out, at, k = [], 0, 0
+    while at < x.shape[0]:
+        step = sizes[k % len(sizes)] * GEO.hop
+        out.append(fe.process(x[at:at + step])[0])
+        at, k = at + step, k + 1
+    for name in ("peak", "level", "broad_level"):
+        np.testing.assert_array_equal(np.concatenate([getattr(h, name) for h in out]),
+                                      getattr(ref, name), err_msg=name)
+    fe.restart()  # a gap: the beat train must be found again, as in a fresh front end
+    again, _ = fe.process(x)
+    np.testing.assert_array_equal(again.level, ref.level)

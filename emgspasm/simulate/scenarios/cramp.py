@@ -8,6 +8,8 @@ mean excitation is 12–17 pps (SPEC mean 14.5), overall ISI CV 0.35–0.6 (SPEC
 included, see `renewal_cv`) and 2–6 % doublets 5–10 ms apart. Only ONE channel: the pair
 partner stays quiet apart from crosstalk.
 
+The wide variety draws the depth from 3 % (saturated or shallow cramps wax and wane little).
+
 Optional precursor (30 %): the 1–4 lowest-threshold units fire sparsely over the preceding
 2–8 s at ≤ PRECURSOR_MAX_MVC excitation. It is *not* part of the truth event.
 
@@ -87,7 +89,7 @@ def plan(
     pre_level = min(0.5 * float(th[n_pre - 1] + th[n_pre]), P.PRECURSOR_MAX_MVC)  # k units
 
     level = uniform(rng, P.CRAMP_LEVEL_MVC)
-    depth = uniform(rng, P.CRAMP_MOD_DEPTH)
+    depth = uniform(rng, P.WIDE_CRAMP_MOD_DEPTH if ctx.wide else P.CRAMP_MOD_DEPTH)
     min_rate = uniform(rng, P.CRAMP_MIN_RATE_PPS)
     max_rate = uniform(rng, P.CRAMP_MAX_RATE_PPS)
     mean_rate = uniform(rng, P.CRAMP_MEAN_RATE_PPS)

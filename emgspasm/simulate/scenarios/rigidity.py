@@ -4,7 +4,8 @@ On both channels of a pair (independent trains per channel), 2–6 of the lowest
 units (recruited below a 1–10 % MVC level) fire steadily at 5–7 Hz with ISI CV 0.03–0.1 for
 10–60 s (mixed sessions 10–30 s). Their MUAP peaks are raised to at least
 RIGIDITY_MIN_PEAK_SNR × noise RMS (× 1–2) so every spike stands out of the noise. With no pair
-(a single channel) the event falls back to the unpaired channel alone.
+(a single channel) the event falls back to the unpaired channel alone. The wide variety puts
+30 % of rigidity on one muscle of the pair alone (its partner rests; the lane stays reserved).
 
 Truth: start/end = first/last discharge over both channels; channels = both channels of the pair.
 """
@@ -28,6 +29,9 @@ def plan(
 ) -> Plan | None:
     group = lanes.pick(rng, pairs_only=True)
     start = lanes.start_for(list(group))
+    involved = list(group)
+    if ctx.wide and len(group) == 2 and rng.random() < P.P_WIDE_RIGIDITY_SINGLE:
+        involved = [int(rng.choice(group))]
     max_span = end_limit - start
     dur_range = P.RIGIDITY_MIXED_DURATION_S if mixed else P.RIGIDITY_DURATION_S
     if max_span < dur_range[0]:
@@ -35,7 +39,7 @@ def plan(
     duration = min(uniform(rng, dur_range), max_span)
     level = uniform(rng, P.RIGIDITY_LEVEL_MVC)
     per_channel = {}
-    for ch in group:
+    for ch in involved:
         pool = ctx.pools[ch]
         n_cand = int(np.clip(pool.recruited(level), 2, P.RIGIDITY_MAX_CANDIDATES))
         n_units = min(integer(rng, P.RIGIDITY_UNITS), n_cand)

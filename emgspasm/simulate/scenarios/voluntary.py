@@ -6,7 +6,15 @@ partner) gets 0–15 % of a smoothed copy of the agonist's excitation – co-act
 event. 30 % of the time several contractions follow each other (repetitions, 0.5–3 s apart);
 each repetition is its own truth event.
 
-Truth: start/end = first/last agonist discharge of each contraction; channels = [agonist].
+The wide variety (training) adds the kinds other generators and real users produce, with
+WIDE_VOLUNTARY_KINDS weights: `postural` holds of 20–120 s at 2–15 % MVC with a slow drift (the
+hard negatives for rigidity; 35 % co-contract the antagonist at 0.4–1 × the level, and then the
+event lists both channels), `strong` efforts of 2–8 s at 50–100 % MVC (the hard negatives for
+cramp) and `gait`: 0.25–0.4 s bursts at a 0.8–1.2 Hz cadence alternating between agonist and
+antagonist, each burst its own event on its own channel.
+
+Truth: start/end = first/last discharge of each contraction on its channel; channels = [agonist]
+(both for a co-contraction).
 """
 
 from __future__ import annotations
@@ -50,6 +58,9 @@ def plan(
     pool = ctx.pools[agonist]
     # Detectability floor: raise the level until the expected RMS is MIN_BURST_RMS_SNR × noise.
     floor = min(pool.level_for_rms(P.MIN_BURST_RMS_SNR * ctx.noise_uv[agonist]), P.VOL_LEVEL_MVC[1])
+    kind = _kind(rng, ctx.wide, antagonist is not None)
+    if kind != "standard":
+        return _wide_plan(rng, ctx, group, start, max_span, agonist, antagonist, floor, kind)
     base_level = uniform(rng, P.VOL_LEVEL_MVC)
 
     if rng.random() < P.P_VOL_REPETITIONS:
@@ -77,6 +88,7 @@ def plan(
         reps.append(rep)
         t += dur + (rests[i] if i < len(rests) else 0.0)
     params = {
+        "kind": "standard",
         "agonist": ctx.names[agonist],
         "antagonist": None if antagonist is None else ctx.names[antagonist],
         "contractions": reps,
@@ -92,55 +104,151 @@ def plan(
     return Plan(LABEL, list(group), start, t, params)
 
 
-def render(rng: np.random.Generator, ctx: SimContext, plan: Plan, event: int) -> list[Event]:
-    p = plan.params
-    agonist = ctx.names.index(p["agonist"])
-    n_ctrl = int(np.ceil(plan.span_s * CTRL_FS)) + 1
+def _kind(rng: np.random.Generator, wide: bool, paired: bool) -> str:
+    if not wide:
+        return "standard"
+    kinds = list(P.WIDE_VOLUNTARY_KINDS)
+    weights = np.array([P.WIDE_VOLUNTARY_KINDS[k] for k in kinds])
+    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+    return "standard" if kind == "gait" and not paired else kind
+
+
+def _wide_plan(rng: np.random.Generator, ctx: SimContext, group: tuple[int, ...], start: float,
+               max_span: float, agonist: int, antagonist: int | None, floor: float,
+               kind: str) -> Plan | None:
+    """A postural hold, a strong effort or a gait bout (see the module docstring)."""
+    own: list[dict[str, float]] = []
+    other: list[dict[str, float]] = []
+    drift = {"drift": 0.0, "drift_hz": 0.0, "drift_phase": 0.0}
+    if kind == "gait":
+        bout = min(uniform(rng, P.GAIT_BOUT_S), max_span)
+        stride = 1.0 / uniform(rng, P.GAIT_CADENCE_HZ)
+        lag = uniform(rng, P.GAIT_PHASE) * stride
+        level = max(uniform(rng, P.GAIT_LEVEL_MVC), floor)
+        for t0 in np.arange(0.0, bout - stride, stride):
+            for reps, onset in ((own, t0), (other, t0 + lag)):
+                burst = _contraction(rng, uniform(rng, P.GAIT_BURST_S), level)
+                burst["onset_s"] = float(onset)
+                reps.append(burst)
+        if not own:
+            return None
+        span = bout
+    else:
+        lo_hi = P.POSTURAL_S if kind == "postural" else P.STRONG_S
+        duration = min(log_uniform(rng, lo_hi), max_span)
+        if duration < lo_hi[0] * 0.5:
+            return None
+        levels = P.POSTURAL_LEVEL_MVC if kind == "postural" else P.STRONG_LEVEL_MVC
+        rep = _contraction(rng, duration, max(uniform(rng, levels), floor))
+        rep["onset_s"] = 0.0
+        own.append(rep)
+        if kind == "postural":
+            drift = {"drift": uniform(rng, P.POSTURAL_DRIFT),
+                     "drift_hz": uniform(rng, P.POSTURAL_DRIFT_HZ),
+                     "drift_phase": uniform(rng, (0.0, 2 * np.pi))}
+            if antagonist is not None and rng.random() < P.P_POSTURAL_COCONTRACTION:
+                share = uniform(rng, P.POSTURAL_COCONTRACTION)
+                other.append({**rep, "level_mvc": rep["level_mvc"] * share})
+        span = duration
+    params = {
+        "kind": kind,
+        "agonist": ctx.names[agonist],
+        "antagonist": None if antagonist is None else ctx.names[antagonist],
+        "contractions": own,
+        "antagonist_contractions": other,
+        **drift,
+        "isi_cv": uniform(rng, P.VOL_ISI_CV),
+        "antagonist_isi_cv": uniform(rng, P.VOL_ISI_CV),
+        "coactivation": uniform(rng, P.VOL_COACTIVATION) if kind == "strong" else 0.0,
+        "coactivation_smooth_s": uniform(rng, P.VOL_COACT_SMOOTH_S),
+        "drive_fluctuation": uniform(rng, P.DRIVE_FLUCTUATION),
+        "drive_fluctuation_hz": uniform(rng, P.DRIVE_FLUCTUATION_HZ),
+    }
+    return Plan(LABEL, list(group), start, span, params)
+
+
+def _drive(rng: np.random.Generator, p: dict, reps: list[dict], n_ctrl: int) -> np.ndarray:
+    """Excitation of a list of contractions on the control grid (relative to the plan start),
+    with the drive's low-pass wobble and, for postural holds, its slow drift."""
     t = np.arange(n_ctrl) / CTRL_FS
     e = np.zeros(n_ctrl)
-    for rep in p["contractions"]:
+    for rep in reps:
         e += trapezoid(
             t, rep["onset_s"], rep["ramp_up_s"], rep["hold_s"], rep["ramp_down_s"], rep["level_mvc"]
         )
     wobble = fluctuation(rng, n_ctrl, CTRL_FS, p["drive_fluctuation"], p["drive_fluctuation_hz"])
-    e = np.clip(e * (1.0 + wobble), 0.0, 1.0)
+    drift = p.get("drift", 0.0) * np.sin(2 * np.pi * p.get("drift_hz", 0.0) * t
+                                         + p.get("drift_phase", 0.0))
+    return np.clip(e * (1.0 + wobble) * (1.0 + drift), 0.0, 1.0)
 
-    pool = ctx.pools[agonist]
+
+def _fire(rng: np.random.Generator, ctx: SimContext, event: int, channel: int, role: str,
+          start_s: float, e: np.ndarray, isi_cv: float) -> np.ndarray:
+    """Discharges of a channel's pool under excitation `e`; returns their times."""
+    pool = ctx.pools[channel]
     n_units = pool.recruited(float(e.max()))
-    times, units = renewal_trains(rng, plan.start_s, pool.voluntary_rates(e, n_units), p["isi_cv"])
-    ctx.add_discharges(event, LABEL, "agonist", agonist, times, units)
+    if not n_units:
+        return np.zeros(0)
+    times, units = renewal_trains(rng, start_s, pool.voluntary_rates(e, n_units), isi_cv)
+    ctx.add_discharges(event, LABEL, role, channel, times, units)
+    return times
 
-    if p["antagonist"] is not None and p["coactivation"] > 0.0:
-        antagonist = ctx.names.index(p["antagonist"])
-        e_ant = p["coactivation"] * smooth(e, CTRL_FS, p["coactivation_smooth_s"])
-        a_pool = ctx.pools[antagonist]
-        n_ant = a_pool.recruited(float(e_ant.max()))
-        if n_ant:
-            rates = a_pool.voluntary_rates(e_ant, n_ant)
-            a_times, a_units = renewal_trains(rng, plan.start_s, rates, p["antagonist_isi_cv"])
-            ctx.add_discharges(event, LABEL, "antagonist", antagonist, a_times, a_units)
 
-    truth: list[Event] = []
-    for i, rep in enumerate(p["contractions"]):
+def _truth(ctx: SimContext, plan: Plan, event: int, reps: list[dict], times: np.ndarray,
+           channel: int, channels: list[str]) -> list[Event]:
+    """One truth event per contraction: its first to last discharge on `channel`."""
+    p = plan.params
+    pool = ctx.pools[channel]
+    out: list[Event] = []
+    for i, rep in enumerate(reps):
         t0 = plan.start_s + rep["onset_s"]
         inside = times[(times >= t0) & (times <= t0 + rep["duration_s"])]
         if inside.size == 0:
             continue
         expected = float(pool.expected_rms(rep["level_mvc"])[0]) * ctx.gain
-        truth.append(
+        out.append(
             Event(
                 start_s=float(inside.min()),
                 end_s=float(inside.max()),
                 label=LABEL,
-                channels=[p["agonist"]],
+                channels=channels,
                 extra={
+                    "kind": p.get("kind", "standard"),
                     "level_mvc": rep["level_mvc"],
                     "isi_cv": p["isi_cv"],
                     "expected_rms_uv": expected,
                     "repetition": i,
-                    "n_repetitions": len(p["contractions"]),
+                    "n_repetitions": len(reps),
                     "sim_event": event,
                 },
             )
         )
-    return truth
+    return out
+
+
+def render(rng: np.random.Generator, ctx: SimContext, plan: Plan, event: int) -> list[Event]:
+    p = plan.params
+    agonist = ctx.names.index(p["agonist"])
+    n_ctrl = int(np.ceil(plan.span_s * CTRL_FS)) + 1
+    e = _drive(rng, p, p["contractions"], n_ctrl)
+    times = _fire(rng, ctx, event, agonist, "agonist", plan.start_s, e, p["isi_cv"])
+    other = p.get("antagonist_contractions") or []
+    channels = [p["agonist"]]
+    truth: list[Event] = []
+    if p["antagonist"] is not None:
+        antagonist = ctx.names.index(p["antagonist"])
+        if other:  # an explicit drive: gait bursts or a co-contraction
+            e_ant = _drive(rng, p, other, n_ctrl)
+            a_times = _fire(rng, ctx, event, antagonist, "antagonist", plan.start_s, e_ant,
+                            p["antagonist_isi_cv"])
+            if p["kind"] == "gait":
+                truth += _truth(ctx, plan, event, other, a_times, antagonist,
+                                [p["antagonist"]])
+            else:
+                channels = [p["agonist"], p["antagonist"]]
+        elif p["coactivation"] > 0.0:
+            e_ant = p["coactivation"] * smooth(e, CTRL_FS, p["coactivation_smooth_s"])
+            _fire(rng, ctx, event, antagonist, "antagonist", plan.start_s, e_ant,
+                  p["antagonist_isi_cv"])
+    truth += _truth(ctx, plan, event, p["contractions"], times, agonist, channels)
+    return sorted(truth, key=lambda ev: ev.start_s)

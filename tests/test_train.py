@@ -1,0 +1,51 @@
+"""`emgspasm train`: episode labels from truth, real negatives, and a model that loads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emgspasm.detect.classifier import NONE_LABEL, load_model
+from emgspasm.events import Event
+from emgspasm.realdata import CHANNELS, TRAINING_IDS
+from emgspasm.train import REAL_NEGATIVE_WEIGHT, label_episode, real_episodes, train
+
+
+def _fake_archive(path, seed=0):
+    """A Francic-style archive: a rest minute and one gesture minute of int8 counts."""
+    rng = np.random.default_rng(seed)
+    rest = rng.normal(0, 1.5, (2000, len(CHANNELS)))
+    gesture = rest.copy()
+    gesture[600:1600, 2:4] += rng.normal(0, 25, (1000, 2))
+    cue = np.zeros(2000, np.int8)
+    cue[600:1600] = 1
+    np.savez(path, g0_emg=np.clip(rest, -128, 127).astype(np.int8), g0_cue=np.zeros(2000, np.int8),
+             g1_emg=np.clip(gesture, -128, 127).astype(np.int8), g1_cue=cue)
+    return path
+
+
+def test_episodes_take_the_label_of_the_truth_they_overlap_most():
+    truth = [Event(1.0, 5.0, "cramp", ["a"]), Event(4.0, 9.0, "voluntary", ["a"]),
+             Event(1.0, 9.0, "rigidity", ["b"])]
+    assert label_episode("a", "b", 1.5, 4.5, truth) == "cramp"
+    assert label_episode("a", "b", 6.0, 8.0, truth) == "voluntary"
+    assert label_episode("a", "b", 20.0, 21.0, truth) == NONE_LABEL
+    assert label_episode("c", "b", 2.0, 3.0, truth) == "rigidity"  # the partner's event
+
+
+def test_real_episodes_are_voluntary_or_none(tmp_path):
+    x, labels = real_episodes(_fake_archive(tmp_path / "myo_francic_left_44444-1.npz"))
+    assert x.shape[0] == len(labels) > 0
+    assert set(labels) <= {"voluntary", NONE_LABEL} and "voluntary" in labels
+
+
+def test_train_uses_only_the_training_real_sessions_and_writes_a_loadable_model(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    train_id = sorted(TRAINING_IDS)[0]
+    _fake_archive(real / f"myo_francic_{train_id}-1.npz")
+    _fake_archive(real / "myo_francic_right_10000-1.npz", seed=1)  # held out: never trained on
+    model = train(tmp_path / "m.skops", n_sessions=2, real_dir=real)
+    assert model.recipe["real_negatives"] == [f"myo_francic_{train_id}-1"]
+    assert model.recipe["real_negative_weight"] == REAL_NEGATIVE_WEIGHT
+    loaded = load_model(tmp_path / "m.skops")
+    assert loaded.classes == model.classes and "voluntary" in loaded.classes
