@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from emgspasm.detect.classifier import NONE_LABEL, load_model
+from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.events import Event
 from emgspasm.realdata import CHANNELS, TRAINING_IDS
-from emgspasm.train import REAL_NEGATIVE_WEIGHT, label_episode, real_episodes, train
+from emgspasm.train import (
+    REAL_NEGATIVE_WEIGHT,
+    REAL_VOLUNTARY_MIN_S,
+    label_episode,
+    real_episodes,
+    train,
+)
 
 
 def _fake_archive(path, seed=0):
@@ -32,10 +39,12 @@ def test_episodes_take_the_label_of_the_truth_they_overlap_most():
     assert label_episode("c", "b", 2.0, 3.0, truth) == "rigidity"  # the partner's event
 
 
-def test_real_episodes_are_voluntary_or_none(tmp_path):
+def test_real_episodes_are_voluntary_and_short_blips_are_left_out(tmp_path):
     x, labels = real_episodes(_fake_archive(tmp_path / "myo_francic_left_44444-1.npz"))
     assert x.shape[0] == len(labels) > 0
-    assert set(labels) <= {"voluntary", NONE_LABEL} and "voluntary" in labels
+    assert set(labels) == {"voluntary"}
+    durations = 10 ** x[:, FEATURE_NAMES.index("log_duration")]
+    assert durations.min() >= REAL_VOLUNTARY_MIN_S - 0.02
 
 
 def test_train_uses_only_the_training_real_sessions_and_writes_a_loadable_model(tmp_path):
