@@ -79,7 +79,7 @@ IOU_MIN = 0.2
 """Minimum intersection-over-union for interval labels [Warby 2014]."""
 
 CHANNEL_JACCARD_MIN = 0.5
-"""Minimum Jaccard index |A∩B| / |A∪B| of the two channel sets for a pair to match (SPEC.md).
+"""Minimum Jaccard index |A∩B| / |A∪B| of two channel sets for a pair to match (docs/scoring.md).
 At 0.5 a one-channel truth matches a prediction that adds one neighbour (1/2) but not two
 (1/3), and a pair co-contraction matches a prediction on either of its channels alone (1/2)."""
 

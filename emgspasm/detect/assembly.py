@@ -1,6 +1,6 @@
 """Labelled per-channel episodes -> events: grouping, containment and merge rules.
 
-Rules (SPEC.md sets precedence and containment and leaves merging to us):
+Rules (docs/labels.md sets precedence and containment and leaves merging to us):
 - one label per event, and no vote: groups join only episodes of the same label, so an
   episode's label is never overruled by what other channels' episodes were called (a cramp
   classified at p = 0.99 stays a cramp whatever surrounds it). Cross-label grouping is not
@@ -55,7 +55,7 @@ CONTAINS: dict[str, tuple[str, ...]] = {
     "rigidity": ("voluntary", "twitch"),
     "voluntary": ("twitch",),
 }
-"""SPEC.md: host label -> fragment labels it absorbs on its own channel."""
+"""docs/labels.md: host label -> fragment labels it absorbs on its own channel."""
 
 _LATER = 2**62
 """Stands for the (unknown, later) decision hop of an episode still open."""

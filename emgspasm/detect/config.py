@@ -172,17 +172,18 @@ class DetectorConfig:
     satellite_channel_labels: tuple[str, ...] = ("rigidity",)
     """A satellite adds its own channel to its partner's event only when both carry the same
     label and it is one of these: rigidity is typically present in agonist and antagonist at
-    once (SPEC.md). A cramp is localised (its crosstalk is not a second cramp), a voluntary
+    once (docs/labels.md). A cramp is localised (its crosstalk is not a second cramp), a voluntary
     contraction's antagonist co-activation is small and not an event of its own, and a weaker
     copy of a local artifact is not that artifact on the partner (common-mode interference
     is grouped by its common onset instead)."""
 
     containment_wait_s: float = 180.0
     """A short voluntary or twitch episode between two pieces of a cramp or rigidity on its
-    channel (closer than the host's merge gap) is part of that event (SPEC.md precedence). The
+    channel (closer than the host's merge gap) is part of that event (precedence,
+    docs/labels.md). The
     fragment waits for the piece after it to be labelled, but at most this long after its own
     end: past it, it is released as its own event. 180 s is the typical upper cramp duration
-    (SPEC.md), so a fragment in a dip of a cramp is absorbed unless the cramp resumes for
+    (docs/labels.md), so a fragment in a dip of a cramp is absorbed unless the cramp resumes for
     longer than that, while a fragment that no host follows waits at most the host's merge
     gap."""
 
