@@ -144,6 +144,9 @@ class Pipeline:
         self._front_base = 0  # absolute hop index of the front end's hop 0 (moves at gaps)
         self.samples_in = 0
         self.samples_missing = 0
+        self._last: np.ndarray | None = None  # the last sample that arrived (bridging starts there)
+        self._hole = 0  # missing samples announced by an empty block, bridged at the next one
+        self._held: list[tuple[int, int]] = []  # hop spans (first, last) lying in a bridged hole
 
     # -- public -------------------------------------------------------------------------
     def take_alerts(self) -> list[Alert]:
@@ -161,8 +164,12 @@ class Pipeline:
         """Feed samples shaped (n, n_channels) in µV; return events completed by them.
 
         `gap_before` is the number of samples known to be missing just before this block
-        (a dropped packet, an outage): open episodes end there and filters restart, rather
-        than bridging the hole as if the signal were continuous.
+        (a dropped packet, an outage). A hole shorter than `DetectorConfig.bridge_gap_s` is bridged:
+        lost packets must not split or relabel the events around them, so the filters run
+        on through a straight line from the last sample to the next, the hole's hops hold
+        the envelopes of the last one that arrived, and time stays exact. A longer hole could
+        hide an event boundary: open episodes end there and the filters restart after it.
+        The count is kept in `samples_missing` either way.
         """
         x = np.asarray(samples, dtype=np.float64)
         if x.ndim == 1 and len(self.channels) == 1:
@@ -172,9 +179,17 @@ class Pipeline:
         if not np.all(np.isfinite(x)):
             raise ValueError("samples contain NaN or inf; mark missing data as a gap instead")
         events: list[Event] = []
-        if gap_before > 0:
-            events += self._gap(int(gap_before))
         self.samples_in += x.shape[0]
+        arrived = x[-1].copy() if x.shape[0] else None
+        hole, self._hole = self._hole + max(int(gap_before), 0), 0
+        if hole >= self.geo.bridge_gap or (hole and self._last is None):
+            events += self._gap(hole)
+        elif hole and not x.shape[0]:
+            self._hole = hole  # bridged when the sample after it arrives
+        elif hole:
+            x = self._bridge(hole, x)
+        if arrived is not None:
+            self._last = arrived
         if self._skip:
             drop = min(self._skip, x.shape[0])
             x, self._skip = x[drop:], self._skip - drop
@@ -188,6 +203,8 @@ class Pipeline:
 
     def flush(self) -> list[Event]:
         """End of stream: close open episodes and emit everything still held."""
+        self.samples_missing += self._hole  # a hole at the very end: nothing to bridge to
+        self._hole = 0
         last = self._next_hop - 1
         self._classify(self._segmenter.close_all(last))
         events = self._assembler.release(last, [], final=True)
@@ -199,9 +216,16 @@ class Pipeline:
         return round(self.config.merge_gap_for(label) / self.geo.hop_s)
 
     def _process(self, block: np.ndarray) -> list[Event]:
-        hopf, featf = self._front.process(block)
         first = self._next_hop
-        n_hops = hopf.level.shape[0]
+        n_hops = block.shape[0] // self.geo.hop
+        held = None
+        if self._held:
+            index = np.arange(first, first + n_hops)
+            held = np.zeros(n_hops, dtype=bool)
+            for a, b in self._held:
+                held |= (index >= a) & (index <= b)
+            self._held = [(a, b) for a, b in self._held if b >= first + n_hops]
+        hopf, featf = self._front.process(block, held)
         if featf.hop_index.size:
             self._windows.append(hop=featf.hop_index + self._front_base, values=np.stack(
                 [featf.values[k] for k in WINDOW_FEATURES], axis=1))
@@ -339,12 +363,30 @@ class Pipeline:
         old = int(np.searchsorted(hop_idx, keep_from - self.geo.feature_hops))
         self._windows.trim_before(self._windows.start + old)
 
+    def _bridge(self, n_missing: int, x: np.ndarray) -> np.ndarray:
+        """`x` preceded by a straight line from the last sample over the hole's length, and
+        the hops the hole covers marked to be held (see `push`)."""
+        assert self._last is not None
+        self.samples_missing += n_missing
+        ramp = np.arange(1, n_missing + 1)[:, None] / (n_missing + 1.0)
+        fill = self._last + (x[0] - self._last) * ramp
+        hop = self.geo.hop
+        # absolute index of the first fill sample (after a long gap `_skip` samples of what
+        # comes next are dropped to stay on the hop grid, and nothing is pending then)
+        start = self._next_hop * hop + self._pending.shape[0] - self._skip
+        stop = start + n_missing - 1
+        if stop >= self._next_hop * hop:
+            self._held.append((max(start, self._next_hop * hop) // hop, stop // hop))
+        return np.concatenate([fill, x])
+
     def _gap(self, n_missing: int) -> list[Event]:
         """Close everything at the hole, restart filters, and move the hop grid past it."""
         last = self._next_hop - 1
         self._classify(self._segmenter.close_all(last))
         events = self._assembler.release(last, [], final=True)
         self.samples_missing += n_missing
+        self._last = None
+        self._held = []
         position = self._next_hop * self.geo.hop + self._pending.shape[0] + n_missing
         self._pending = self._pending[:0]
         next_hop = -(-position // self.geo.hop)

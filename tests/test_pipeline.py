@@ -93,20 +93,96 @@ def test_events_decided_no_earlier_than_the_samples_they_use(session):
             assert ev.decided_at_s <= pipe.time_s + 1e-9
 
 
-def test_a_gap_ends_open_episodes_and_is_counted():
+def _contraction_with_hole(hole: int):
+    """A 1 kHz channel with a contraction from 8 s to 14 s and a hole of `hole` samples at
+    10 s, as (before, after, fs): the samples that arrived either side of the hole."""
     rng = np.random.default_rng(0)
-    fs = 1000.0
     x = rng.standard_normal((20_000, 1)) * 3.0
-    x[8000:14000, 0] += rng.standard_normal(6000) * 60.0  # a contraction across the gap
+    x[8000:14000, 0] += rng.standard_normal(6000) * 60.0
+    return x[:10_000], x[10_000 + hole:], 1000.0
+
+
+def _long_episodes(before, after, fs, hole, **push):
     pipe = Pipeline(fs, ["ch1"], collect=True)
-    pipe.push(x[:10_000])
-    pipe.push(x[10_000:], gap_before=500)
+    pipe.push(before)
+    pipe.push(after, gap_before=hole, **push)
     pipe.flush()
-    assert pipe.samples_missing == 500
-    # The contraction is split at the gap, not bridged as if continuous.
     spans = [(e["start_s"], e["end_s"]) for e in pipe.episodes if e["end_s"] - e["start_s"] > 1]
+    return pipe, spans
+
+
+def test_a_long_gap_ends_open_episodes_and_is_counted():
+    hole = round(DetectorConfig().bridge_gap_s * 1000.0)  # the shortest hole that ends
+    pipe, spans = _long_episodes(*_contraction_with_hole(hole), hole)
+    assert pipe.samples_missing == hole
+    assert pipe.samples_in == 20_000 - hole
+    # The contraction is split at the gap, not bridged as if continuous.
     assert any(end <= 10.0 + 1e-9 for _, end in spans)
     assert any(start >= 10.5 - 1e-9 for start, _ in spans)
+
+
+@pytest.mark.parametrize("hole", [1, 20, 150, 499])
+def test_a_short_gap_is_bridged_keeps_time_and_is_counted(hole):
+    """Lost packets inside a contraction do not split it, and time after the hole is real
+    time: the contraction still ends at 14 s."""
+    pipe, spans = _long_episodes(*_contraction_with_hole(hole), hole)
+    assert pipe.samples_missing == hole
+    assert pipe.samples_in == 20_000 - hole
+    assert len(spans) == 1
+    start, end = spans[0]
+    assert 7.9 <= start <= 8.1 and 13.9 <= end <= 14.2
+
+
+def test_a_hole_announced_by_an_empty_block_is_bridged_the_same():
+    """`analyze` announces a file's gap as an empty block before the samples after it."""
+    before, after, fs = _contraction_with_hole(40)
+    with_samples, _ = _long_episodes(before, after, fs, 40)
+    alone = Pipeline(fs, ["ch1"], collect=True)
+    alone.push(before)
+    alone.push(after[:0], gap_before=25)
+    alone.push(after[:0], gap_before=15)
+    alone.push(after)
+    alone.flush()
+    assert features(alone) == features(with_samples)
+    assert alone.samples_missing == 40
+
+
+def test_a_hole_at_the_very_end_is_counted():
+    before, after, fs = _contraction_with_hole(0)
+    pipe = Pipeline(fs, ["ch1"], collect=True)
+    pipe.push(np.concatenate([before, after]))
+    pipe.push(after[:0], gap_before=30)
+    pipe.flush()
+    assert pipe.samples_missing == 30
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(1, 900), min_size=1, max_size=8))
+def test_bridged_holes_do_not_depend_on_the_blocks(session, sizes):
+    """The same lost packets give the same events however the samples that arrived were
+    chunked: the fill across a hole depends only on the samples either side of it."""
+    holes = {1000: 3, 2500: 40, 2600: 1, 6000: 120}  # sample index -> samples lost before it
+    keep = np.ones(session.n_samples, dtype=bool)
+    for at, n in holes.items():
+        keep[at - n:at] = False
+
+    def lossy(chunks):
+        pipe = Pipeline(session.fs, session.channels)
+        events, k, start = [], 0, 0
+        for at in [*sorted(holes), session.n_samples + holes.get(session.n_samples, 0)]:
+            gap = holes.get(start, 0)
+            i, stop = start, at - holes.get(at, 0)  # the samples that arrived in one piece
+            while i < stop:
+                n = chunks[k % len(chunks)]
+                events += pipe.push(session.samples[i:min(i + n, stop)], gap_before=gap)
+                i, k, gap = i + n, k + 1, 0
+            start = at
+        return by_time([e.to_dict() for e in events + pipe.flush()]), pipe.samples_missing
+
+    whole, missing = lossy([session.n_samples])
+    assert missing == sum(holes.values())
+    assert lossy(sizes) == (whole, missing)
 
 
 def test_bad_input_is_refused_with_a_clear_message():

@@ -92,6 +92,17 @@ class DetectorConfig:
     that defines a fasciculation [Sleutjes 2016], above the 143–200 ms discharge interval of a
     unit firing steadily at 5–7 Hz (rigidity)."""
 
+    bridge_gap_s: float = 0.5
+    """A hole in the data (packets the device or link lost) shorter than this is bridged: open
+    episodes go on through it, their envelopes held at the last value seen (the samples of the
+    hole are a straight line, which the band-pass turns into silence, so a feature window
+    across it carries a little less power); a longer hole ends every episode and restarts the
+    filters. Half a
+    second is the shortest span that can hide an event boundary of a sustained class (a
+    cramp's or a voluntary contraction's own onset and offset take longer) and many times a
+    lost BLE packet (5-20 ms): a link dropping packets does not split or relabel events. A
+    twitch (< 60 ms) inside a hole is simply not seen. (`DetectorGeometry.bridge_gap`: samples.)"""
+
     max_episode_s: float = 600.0
     """An episode longer than this is closed and a new one opened (bounded memory, and a label
     every 10 min even for a continuous contraction)."""
@@ -119,6 +130,9 @@ class DetectorConfig:
     warmup_s: float = 1.0
     """Nothing is detected before the first noise estimate exists."""
 
+    voluntary_min_s: float = 0.2
+    """An intended contraction lasts at least this [docs/labels.md: 0.2 s to minutes; the briefest
+    ballistic efforts]; a shorter non-twitch blip is a fragment, not a voluntary event."""
     cramp_min_s: float = 3.0
     rigidity_min_s: float = 10.0
     """SPEC.md minimum durations: a shorter episode cannot carry these labels."""
@@ -214,6 +228,7 @@ class DetectorGeometry:
     burst_gap_hops: int
     episode_gap_hops: int
     max_episode_hops: int
+    bridge_gap: int
     warmup_hops: int
     min_flat_hops: int
     level_on: float
@@ -276,6 +291,7 @@ class DetectorGeometry:
             episode_gap_hops=max(hops(cfg.episode_gap_s) - (level_hops - 1),
                                  hops(cfg.burst_gap_s) + 1),
             max_episode_hops=hops(cfg.max_episode_s),
+            bridge_gap=round(cfg.bridge_gap_s * fs),
             warmup_hops=hops(cfg.warmup_s),
             min_flat_hops=hops(cfg.min_flat_s),
             level_on=level_on,

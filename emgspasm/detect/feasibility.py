@@ -5,7 +5,9 @@ a twitch. A cramp lasts ≥ 3 s and rigidity ≥ 10 s, but those are checked on 
 *event*, after same-label pieces have merged: at low sampling rates sparse rigidity discharges
 are partly missed and one rigidity episode arrives as several pieces. A "cramp" too short to be
 one is a strong voluntary contraction by definition; a "rigidity" piece that never grew to
-10 s is dropped (a moment of incomplete relaxation is not an event). `DURATION_SLACK` allows
+10 s is dropped (a moment of incomplete relaxation is not an event), and so is a "voluntary"
+blip shorter than any intended contraction (a fragment of crosstalk or of a split burst, too
+long or not isolated enough for a twitch). `DURATION_SLACK` allows
 for onset/offset refinement cutting a true event slightly short.
 """
 
@@ -32,5 +34,7 @@ def event_label(label: str, duration_s: float, cfg: DetectorConfig) -> str | Non
     if label == "cramp" and duration_s < DURATION_SLACK * cfg.cramp_min_s:
         return "voluntary"
     if label == "rigidity" and duration_s < DURATION_SLACK * cfg.rigidity_min_s:
+        return None
+    if label == "voluntary" and duration_s < DURATION_SLACK * cfg.voluntary_min_s:
         return None
     return label

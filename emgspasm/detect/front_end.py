@@ -91,6 +91,8 @@ class FrontEnd:
         carry = geometry.level_hops - 1
         self._ms_carry = np.zeros((carry, n_channels))
         self._msb_carry = np.zeros((carry, n_channels))
+        self._ms_last = np.zeros(n_channels)  # the last hop's mean squares, held over holes
+        self._msb_last = np.zeros(n_channels)
         tail = geometry.feature_window
         self._tails = {k: np.zeros((tail, n_channels)) for k in ("emg", "broad", "raw")}
 
@@ -108,11 +110,19 @@ class FrontEnd:
             self._ecg.restart()
         self._ms_carry[:] = 0.0
         self._msb_carry[:] = 0.0
+        self._ms_last[:] = 0.0
+        self._msb_last[:] = 0.0
         for tail in self._tails.values():
             tail[:] = 0.0
 
-    def process(self, x: np.ndarray) -> tuple[HopFrame, FeatureFrame]:
-        """Process a block holding a whole number of hops."""
+    def process(self, x: np.ndarray,
+                held: np.ndarray | None = None) -> tuple[HopFrame, FeatureFrame]:
+        """Process a block holding a whole number of hops.
+
+        `held` marks hops (True) that lie in a bridged hole in the data, whose samples are
+        only a fill: their mean squares are held at the last hop that arrived, and their peak
+        is that level, so a hole neither ends nor starts activity and invents no spike.
+        """
         hop = self.geo.hop
         n_hops = x.shape[0] // hop
         if n_hops * hop != x.shape[0]:
@@ -126,6 +136,11 @@ class FrontEnd:
         msb, _ = _hop_reduce(broad, n_hops, hop, with_peak=False)
         if self._ecg is not None:
             ms, peak, msb = self._ecg.process(band, broad, ms, peak, msb)
+        if held is not None and held.any():
+            ms, msb = _hold(ms, held, self._ms_last), _hold(msb, held, self._msb_last)
+            peak = np.where(held[:, None], np.sqrt(ms), peak)
+        if n_hops:
+            self._ms_last, self._msb_last = ms[-1].copy(), msb[-1].copy()
         level, self._ms_carry = self._trailing_rms(ms, self._ms_carry)
         broad_level, self._msb_carry = self._trailing_rms(msb, self._msb_carry)
         features = self._window_features({"emg": emg, "broad": broad, "raw": x}, n_hops)
@@ -208,6 +223,15 @@ class FrontEnd:
         values["common_mode"] = cross_channel_features(w_broad, pairs=[],
                                                         names=("common_mode",))["common_mode"]
         return values
+
+
+def _hold(values: np.ndarray, held: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """`values` (hops, channels) with each held hop replaced by the last hop not held before
+    it (`last`: the hop before the block), as one forward fill."""
+    joined = np.concatenate([last[None], values])
+    keep = np.concatenate([[True], ~held])
+    source = np.maximum.accumulate(np.where(keep, np.arange(joined.shape[0]), 0))
+    return joined[source[1:]]
 
 
 def _hop_reduce(x: np.ndarray, n_hops: int, hop: int,
