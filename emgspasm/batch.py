@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from emgspasm.analyze import AnalyzeOptions, ChunkObserver, analyze
+from emgspasm.atomic import write_text_atomic
 from emgspasm.batch_cache import Fingerprint, result_path_for
 from emgspasm.detect.config import DetectorConfig
 from emgspasm.detect.decision import hidden_labels
@@ -176,7 +177,7 @@ class _ProfileBuilder:
 
 def _save(result: AnalysisResult, out_dir: Path) -> AnalysisResult:
     """Keep the result next to the outputs: the record a rerun checks to skip this file."""
-    result_path_for(result.path, out_dir).write_text(json.dumps(result.to_dict(), indent=1))
+    write_text_atomic(result_path_for(result.path, out_dir), json.dumps(result.to_dict(), indent=1))
     return result
 
 

@@ -38,6 +38,38 @@ def _exports(text: str) -> frozenset[str]:
     return kinds
 
 
+def _positive(text: str) -> float:
+    """A finite number > 0 (seconds, Hz): rejected by the parser, not by a traceback later."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _simulation_fs(text: str) -> float:
+    """A rate the simulator can render (`emgspasm.simulate.simulation.MIN_FS` and up)."""
+    from emgspasm.simulate.simulation import MIN_FS
+
+    value = _positive(text)
+    if value < MIN_FS:
+        raise argparse.ArgumentTypeError(
+            f"the simulator needs at least {MIN_FS:g} Hz to render EMG, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.analyze import AnalyzeOptions
     from emgspasm.batch import BatchOutputs, summary_table
@@ -55,11 +87,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:  # no Dask, an unreachable scheduler, no --out
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from emgspasm.atomic import write_text_atomic
+
     print(summary_table(results))
     out = Path(args.out)
-    (out / "summary.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
-    failed = [r for r in results if not r.ok]
     summary_ok = True
+    try:
+        write_text_atomic(out / "summary.json",
+                          json.dumps([r.to_dict() for r in results], indent=1))
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        summary_ok = False
+    failed = [r for r in results if not r.ok]
     if args.report:
         from emgspasm.batch_report import write_batch_summary
 
@@ -156,9 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write a simulated recording and its truth")
     s.add_argument("--out", required=True, help="recording path (.bdf, .edf or .csv)")
-    s.add_argument("--duration", type=float, default=120.0, help="seconds (default 120)")
-    s.add_argument("--fs", type=float, default=1000.0, help="sampling rate in Hz (default 1000)")
-    s.add_argument("--channels", type=int, default=4, help="channel count (default 4)")
+    s.add_argument("--duration", type=_positive, default=120.0, help="seconds (default 120)")
+    s.add_argument("--fs", type=_simulation_fs, default=1000.0,
+                   help="sampling rate in Hz (default 1000)")
+    s.add_argument("--channels", type=_count, default=4, help="channel count (default 4)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     s.add_argument("--scenario", default="mixed", help="mixed (default), rest, voluntary, "
                    "cramp, twitch, rigidity or artifact")

@@ -122,6 +122,7 @@ def _check_lsl(args: argparse.Namespace) -> None:
 
 
 def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str) -> int:
+    from emgspasm.io.errors import RecordingError
     from emgspasm.live import LiveRunner, make_pipeline_factory
 
     factory, mode = make_pipeline_factory(args.model)
@@ -132,6 +133,8 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
     try:
         summary = asyncio.run(_run(runner))
     except OSError as exc:  # LinkError: the port never opened
+        return _error(str(exc), 1)
+    except RecordingError as exc:  # a replayed file that turns out bad after its start
         return _error(str(exc), 1)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emgspasm.atomic import atomic_text
+
 LABELS: tuple[str, ...] = ("voluntary", "cramp", "twitch", "rigidity", "artifact")
 """Labels the pipeline emits today. `spasm` and `clonus` are reserved for later classes."""
 
@@ -87,11 +89,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_events(path: str | Path, events: Iterable[Event]) -> Path:
-    """Write events as JSON lines (one object per line), sorted by start time."""
+    """Write events as JSON lines (one object per line), sorted by start time.
+
+    All-or-nothing (`emgspasm.atomic`): a full disk leaves no half-written event file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ordered = sorted(events, key=lambda e: (e.start_s, e.end_s, e.label))
-    with path.open("w", encoding="utf-8") as fh:
+    with atomic_text(path) as fh:
         for ev in ordered:
             fh.write(json.dumps(ev.to_dict()) + "\n")
     return path

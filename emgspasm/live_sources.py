@@ -42,8 +42,16 @@ class RecordingSource(Source):
         self.speed = speed
         self.block_s = block_s
         self.reader_options = reader_options
+        self._probe()
         self._stats = SourceStats()
         self._stop = threading.Event()
+
+    def _probe(self) -> None:
+        """Open the file once now, so a bad file is the CLI's one-line error (as for
+        ``analyze``) before a session starts, not a traceback from inside it."""
+        from emgspasm.io import open_reader
+
+        open_reader(self.path, **self.reader_options).close()
 
     @property
     def stats(self) -> SourceStats:

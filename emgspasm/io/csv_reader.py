@@ -33,6 +33,10 @@ from emgspasm.io.units import require_uv_per_unit
 TIME_COLUMN = "time_s"
 DEFAULT_UNITS = "uV"
 
+OTHER_DELIMITERS = (";", "\t", "|")
+"""Separators of spreadsheet exports in locales with a decimal comma: a header that splits
+only on one of these is named as such, rather than as a column of non-numbers."""
+
 _HEAD_BYTES = 1 << 16
 _FS_ROWS = 4096
 _IRREGULAR_HINT = (
@@ -92,6 +96,12 @@ class CsvReader(RecordingReader):
                 f"{exc.start})"
             ) from None
         names = [n.strip() for n in next(csv.reader([text]))]
+        other = next((d for d in OTHER_DELIMITERS if len(names) == 1 and d in text), None)
+        if other is not None:
+            raise RecordingError(
+                f"{where(self.path, 1)}: fields are separated by {other!r}, not commas; "
+                "save the file as comma-separated CSV with '.' as the decimal point"
+            )
         if not names or any(not n for n in names):
             raise RecordingError(f"{where(self.path, 1)}: header row {text!r} has empty names")
         if len(set(names)) != len(names):

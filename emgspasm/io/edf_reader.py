@@ -5,10 +5,20 @@ Physical units are honoured: each signal's dimension (µV/uV, mV, V in any case)
 Reading is chunked with ``readSignal(channel, start, n)`` so memory does not grow with the
 recording. EDF+ annotations are carried; the I/O layer's own markers (`markers`) become
 `gaps` and the true sample count instead.
+
+The header's record count is checked against the file size, because edflib trusts it: a count
+of -1 (a writer killed before closing) or one smaller than the complete records on disk is
+*recovered* — pyedflib reads a temporary copy whose count says what the disk holds — with a
+`RecordingWarning`; bytes after the last record are reported, never skipped in silence.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +28,7 @@ import pyedflib
 
 from emgspasm.io import markers
 from emgspasm.io.base import RecordingReader, select_channels
-from emgspasm.io.edf_diagnose import size_problem
+from emgspasm.io.edf_diagnose import RECORD_COUNT_FIELD, Layout, read_layout, size_problem
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.io.units import uv_per_unit
 from emgspasm.recording import Annotation
@@ -42,12 +52,40 @@ class EdfReader(RecordingReader):
         channels: list[str] | None = None,
     ) -> None:
         self.path = Path(path)
-        self._edf = _open(self.path)
+        self._recovered: tempfile.TemporaryDirectory[str] | None = None
+        self._edf = self._open_checked()
         try:
             self._setup(fs, units, channels)
         except BaseException:
-            self._edf.close()
+            self.close()
             raise
+
+    def _open_checked(self) -> pyedflib.EdfReader:
+        """pyedflib's reader on the file, or on a recovered copy if the header's count is stale."""
+        layout = read_layout(self.path) if self.path.is_file() else None
+        if layout is None or not _stale_count(layout):
+            edf = _open(self.path)
+            if layout is not None and layout.n_records >= 0 and layout.tail_bytes:
+                _warn(f"{where(self.path, byte=layout.file_bytes - layout.tail_bytes)}: "
+                      f"{layout.tail_bytes} bytes after the last complete data record are not "
+                      "read (a partly written record?)")
+            return edf
+        self._recovered = tempfile.TemporaryDirectory(prefix="emgspasm-recover-")
+        copy = Path(self._recovered.name) / self.path.name
+        keep = layout.header_bytes + layout.records_on_disk * layout.record_bytes
+        with self.path.open("rb") as src, copy.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+            dst.truncate(keep)
+            dst.seek(RECORD_COUNT_FIELD.start)
+            dst.write(f"{layout.records_on_disk:<8d}".encode("ascii"))
+        said = ("-1 (the recording was never closed: killed or crashed?)"
+                if layout.n_records < 0 else f"{layout.n_records}")
+        tail = f", and {layout.tail_bytes} bytes of a partial record dropped" \
+            if layout.tail_bytes else ""
+        _warn(f"{where(self.path)}: the header's record count is {said} but the file holds "
+              f"{layout.records_on_disk} complete data records; recovered all "
+              f"{layout.records_on_disk}{tail}; annotations written only at close may be missing")
+        return _open(copy, shown=self.path)
 
     def _setup(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
         edf = self._edf
@@ -138,14 +176,47 @@ class EdfReader(RecordingReader):
         return block
 
     def close(self) -> None:
-        """Close the underlying pyedflib reader."""
-        self._edf.close()
+        """Close the underlying pyedflib reader (and remove a recovered copy)."""
+        if getattr(self, "_edf", None) is not None:
+            self._edf.close()
+        if self._recovered is not None:
+            self._recovered.cleanup()
+            self._recovered = None
 
 
-def _open(path: Path) -> pyedflib.EdfReader:
-    """pyedflib's reader, with its errors turned into ones that say where the file is broken."""
+def _stale_count(layout: Layout) -> bool:
+    """True if the header's record count is -1 or below the complete records on disk."""
+    return layout.records_on_disk > 0 and layout.n_records < layout.records_on_disk
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, RecordingWarning, stacklevel=5)
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """edflib prints "filesize … != …" to the C stdout; we report size problems ourselves, and
+    the line would break a summary table printed on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
     try:
-        return pyedflib.EdfReader(str(path))
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _open(path: Path, shown: Path | None = None) -> pyedflib.EdfReader:
+    """pyedflib's reader, with its errors turned into ones that say where the file is broken.
+
+    `shown` is the path to name in messages when `path` is a recovered copy of it.
+    """
+    shown = path if shown is None else shown
+    try:
+        with _stdout_silenced():
+            return pyedflib.EdfReader(str(path))
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -153,5 +224,5 @@ def _open(path: Path) -> pyedflib.EdfReader:
         detail = size_problem(path)
         extra = f"; {detail}" if detail else ""
         raise RecordingError(
-            f"{where(path)}: not a readable EDF/BDF file ({reason}){extra}"
+            f"{where(shown)}: not a readable EDF/BDF file ({reason}){extra}"
         ) from exc

@@ -21,6 +21,11 @@ written with a few kB of memory. Choices, and why:
   edflib keeps 40 bytes of text (longer texts are cut with a warning) and stores onsets and
   durations to 100 µs.
 * **Gaps** become "gap N samples before #i" annotations that our reader turns back into `gaps`.
+* **A valid header while writing.** edflib writes the record count (-1 until then) only at
+  close, so a killed session left a file no EDF reader opens. After each batch of records the
+  count of *complete records on disk* is written into the header, so a file cut short by a kill
+  or a power loss opens everywhere with everything that reached the disk. Annotations are
+  stored by edflib at close, so a killed file keeps its samples but not its annotations.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pyedflib
 
 from emgspasm.io import markers
 from emgspasm.io.base import RecordingWriter
+from emgspasm.io.edf_diagnose import RECORD_COUNT_FIELD, read_layout
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
 
 ANNOTATION_TEXT_BYTES = 40
@@ -106,6 +112,7 @@ class EdfWriter(RecordingWriter):
         self._pending = np.empty((0, len(self.channels)), dtype=np.int32)
         self._last = self._to_digital(np.zeros((1, len(self.channels))))[0]
         self._records = 0
+        self._records_in_header = 0
 
     def _configure(self) -> None:
         edf = self._edf
@@ -170,6 +177,23 @@ class EdfWriter(RecordingWriter):
                     f"{where(self.path)}: writing data record {self._records} failed (disk full?)"
                 )
             self._records += 1
+        self._keep_header_valid()
+
+    def _keep_header_valid(self) -> None:
+        """Write the number of complete records on disk into the header's record count.
+
+        Only records edflib has already handed to the OS count (its stdio buffer may still hold
+        the latest), so the count never promises more than a kill would leave. edflib rewrites
+        the whole header at close, so this never conflicts with its own bookkeeping.
+        """
+        layout = read_layout(self.path)
+        if layout is None or layout.records_on_disk <= self._records_in_header:
+            return
+        field = f"{layout.records_on_disk:<8d}".encode("ascii")
+        with self.path.open("r+b") as fh:
+            fh.seek(RECORD_COUNT_FIELD.start)
+            fh.write(field)
+        self._records_in_header = layout.records_on_disk
 
     def _add_gap(self, sample_index: int, n_missing: int) -> None:
         self._annotations.append(

@@ -7,6 +7,8 @@ from ``firmware_bridge``) adds a format with `register_reader` / `register_write
 
 from __future__ import annotations
 
+import errno
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,7 +97,22 @@ def open_reader(
     """
     path = Path(path)
     factory = _lookup(READERS, path, "read")
+    _check_readable(path)
     return factory(path, fs=fs, units=units, channels=channels, **options)
+
+
+def _check_readable(path: Path) -> None:
+    """Say what is really wrong with a path that is not a file, before a format reader (or
+    edflib, which only says "read error" or "no such file") gets to misreport it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # a symlink loop (ELOOP), a name too long, a denied folder
+        reason = "a symlink loop" if exc.errno == errno.ELOOP else exc.strerror
+        raise RecordingError(f"{where(path)}: cannot open: {reason}") from None
+    if stat.S_ISDIR(mode):
+        raise RecordingError(f"{where(path)}: is a directory, not a recording file")
 
 
 def open_writer(
