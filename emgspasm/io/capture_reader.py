@@ -7,8 +7,10 @@ them (memory stays bounded: only counts are kept), and `chunks` decodes it again
 deterministic, so both passes agree.
 
 What EDF+ would carry as annotations is carried here too: bounded gaps, reconnects, device
-restarts and device markers. A capture cut short by a crash reads up to its last whole record,
-with a `RecordingWarning` saying where it stops.
+restarts and device markers. A damaged record (a flipped bit) is skipped and reading goes on
+at the next intact one: a `RecordingWarning` and an annotation name the damaged byte range, and
+the samples it held show as a gap. A capture cut short by a crash reads up to its last whole
+record, with a `RecordingWarning` saying where it stops.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ class CaptureFileReader(RecordingReader):
             )
         self._columns = select_channels(self.path, self._all_channels, channels)
         self.channels = [self._all_channels[i] for i in self._columns]
+        for start, end in self._capture.damaged:
+            if start != self._capture.truncated_at:
+                warnings.warn(
+                    f"{where(self.path, byte=start)}: damaged capture record, bytes "
+                    f"{start}..{end} skipped; reading resumed at the next intact record",
+                    RecordingWarning,
+                    stacklevel=3,
+                )
         if self._capture.truncated_at is not None:
             warnings.warn(
                 f"{where(self.path, byte=self._capture.truncated_at)}: capture ends in a torn "
@@ -75,9 +85,13 @@ class CaptureFileReader(RecordingReader):
         notes: list[Annotation] = []
         fs: float | None = None
         names: tuple[str, ...] = ()
+        damaged = 0
         for block in _decoded(self._capture):
             fs, names = block.fs, block.channels
             at = n / fs
+            for start, end in self._capture.damaged[damaged:]:
+                notes.append(Annotation(at, 0.0, f"capture damaged: bytes {start}..{end} skipped"))
+            damaged = len(self._capture.damaged)
             lo, hi = block.gap_bounds
             if block.gap_estimate:
                 gaps.append((n, block.gap_estimate))

@@ -102,6 +102,9 @@ class DecoderStats:
     samples_lost_min: int = 0
     samples_lost_max: int = 0
     restarts: int = 0
+    counter_jumps: int = 0
+    """Of the `restarts`, those where the counter jumped further than the elapsed host time
+    allows (a reset, corruption or stale backlog): reported as restarts, never as loss."""
     bytes_ok: int = 0
 
     def add_gap(self, gap: Gap) -> None:

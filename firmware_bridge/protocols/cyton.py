@@ -3,11 +3,15 @@
 ``A0 | counter | 8 x int24 big-endian | 6 aux bytes | stop C0..C6``. There is no checksum, and
 ``A0`` also occurs inside sample data, so framing rests on structure alone:
 
-* always: the stop byte 32 bytes after ``A0`` is valid AND the byte after the packet is the
-  next ``A0`` (waiting for that byte costs 4 ms at 250 Hz; it turns the 7/256 chance that a
-  false ``A0`` passes into about 7/65536);
-* while hunting (any byte was skipped since the last accepted packet): also the successor's
-  counter is this packet's counter + 1. A false ``A0`` inside a real packet whose would-be
+* always: the stop byte 32 bytes after ``A0`` is valid AND one confirmation: the byte after
+  the packet is the next ``A0`` (waiting for that byte costs 4 ms at 250 Hz; it turns the
+  7/256 chance that a false ``A0`` passes into about 7/65536), or, right after an accepted
+  packet, this packet's counter is the previous one + 1 (as unlikely by chance: 1/256). The
+  counter is what keeps a real packet followed by junk: waiting for an ``A0`` alone discarded
+  it and counted it as lost;
+* while hunting (any byte was skipped since the last accepted packet): the next ``A0`` AND
+  either the successor's counter is this packet's counter + 1 or this counter continues the
+  previous packet's. A false ``A0`` inside a real packet whose would-be
   stop byte falls on junk just before a real packet otherwise passes both checks above
   about once in 256 such cases; the counter makes it ~1/65536. Cost: after a break, a real
   packet followed by a radio drop is discarded too (it shows in the gap).
@@ -79,6 +83,7 @@ class CytonCodec(Codec):
         self._gaps = CounterGapTracker(256, fs=FS, jitter_s=jitter_s)
         self._arrival = ArrivalTimes()
         self._locked = True  # the stream's first byte is taken as a packet boundary
+        self._last_counter: int | None = None  # counter of the last accepted packet
 
     @property
     def n_channels(self) -> int:
@@ -129,6 +134,7 @@ class CytonCodec(Codec):
                 pos += 1
                 continue
             accepted.append(pos)
+            self._last_counter = buf[pos + 1]
             self._count_ok(PACKET_LEN)
             self._locked = True
             pos += PACKET_LEN
@@ -145,22 +151,31 @@ class CytonCodec(Codec):
     def _verdict(self, pos: int, final: bool) -> bool | None:
         """Whether the ``A0`` at ``pos`` starts a packet; None to wait for more bytes.
 
-        Needed: the stop byte, then the next header right after the packet and, while hunting
-        (bytes were skipped since the last packet), a successor counter one higher. What lies
-        beyond the end of the stream is not required at `flush`.
+        Needed: the stop byte, then, locked, the next header right after the packet or a counter
+        that continues the previous packet's; while hunting (bytes were skipped since the last
+        packet), the next header and a second confirmation (successor counter one higher, or
+        this counter continuing the sequence). What lies beyond the end of the stream is not
+        required at `flush`.
         """
         buf = self._buf
-        need = PACKET_LEN + (1 if self._locked else 2)
         avail = len(buf) - pos
         if avail >= PACKET_LEN and not STOP_MIN <= buf[pos + PACKET_LEN - 1] <= STOP_MAX:
             return False
+        continues = (
+            self._last_counter is not None and buf[pos + 1] == (self._last_counter + 1) & 0xFF
+            if avail > 1
+            else False
+        )
+        if self._locked and continues and avail >= PACKET_LEN:
+            return True
         if avail > PACKET_LEN and buf[pos + PACKET_LEN] != HEADER:
             return False
+        need = PACKET_LEN + (1 if self._locked or continues else 2)
         if avail < need and not final:
             return None
         if avail < PACKET_LEN:
             return False
-        if not self._locked and avail > PACKET_LEN + 1:
+        if not self._locked and not continues and avail > PACKET_LEN + 1:
             return buf[pos + PACKET_LEN + 1] == (buf[pos + 1] + 1) & 0xFF
         return True
 

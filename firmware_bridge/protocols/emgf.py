@@ -254,6 +254,7 @@ class EmgfCodec(Codec):
         self._count_ok(total)
         self._stats.add_gap(gap)
         self._stats.restarts += int(restart)
+        self._stats.counter_jumps = self._gaps.jumps
         return Packet(
             samples=samples,
             first_index=seq,

@@ -40,6 +40,10 @@ class CounterGapTracker:
     restart_threshold: int | None = None
     """A jump forward of at least this many samples is read as the counter going *backwards*
     (device restart) rather than a loss. Only sensible for wide counters (EMGF: 2^31)."""
+    jumps: int = field(default=0, init=False)
+    """Counter jumps larger than the elapsed host time allows (wide counters only, i.e. with a
+    `restart_threshold`): a counter reset, a corrupted counter or a stale backlog from before an
+    unclean exit, never a loss. Reported as a restart (continuity unknown) and counted here."""
     _next: int | None = field(default=None, init=False)
     _last_time: float | None = field(default=None, init=False)
 
@@ -72,6 +76,11 @@ class CounterGapTracker:
                 missing += self.modulus * -(-(min_missing - missing) // self.modulus)
             if self.restart_threshold is not None and missing >= self.restart_threshold:
                 restart = True
+            elif self.restart_threshold is not None and missing > self._time_allows(
+                n_samples, host_time
+            ):
+                restart = True
+                self.jumps += 1
             elif wrap_possible:
                 gap = self._bound(missing, n_samples, host_time)
             else:
@@ -81,14 +90,20 @@ class CounterGapTracker:
             self._last_time = host_time
         return gap, restart
 
-    def _bound(self, missing: int, n_samples: int, host_time: float | None) -> Gap:
+    def _time_allows(self, n_samples: int, host_time: float | None) -> float:
+        """The most samples the elapsed host time lets be missing (infinite without timing)."""
         if host_time is None or self._last_time is None or not self.fs:
-            return missing  # no timing evidence: assume no wrap, as the counter suggests
+            return math.inf
         dt = max(0.0, host_time - self._last_time)
-        max_missing = math.floor((dt + self.jitter_s) * self.fs + _EPS) - n_samples
+        return math.floor((dt + self.jitter_s) * self.fs + _EPS) - n_samples
+
+    def _bound(self, missing: int, n_samples: int, host_time: float | None) -> Gap:
+        max_missing = self._time_allows(n_samples, host_time)
+        if math.isinf(max_missing):
+            return missing  # no timing evidence: assume no wrap, as the counter suggests
         if max_missing < missing + self.modulus:
             return missing
-        wraps = (max_missing - missing) // self.modulus
+        wraps = int(max_missing - missing) // self.modulus
         return (missing, missing + wraps * self.modulus)
 
 

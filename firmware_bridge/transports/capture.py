@@ -17,14 +17,19 @@ monotonic clock from its start.
 
 Crash safety: the writer flushes at least every ``flush_interval_s`` and at every link event, so a
 killed process loses at most that last buffer; each record is self-checking, so the reader
-stops at the first torn or truncated record and says where, keeping everything before it.
+skips a damaged record (a flipped bit, a torn write) by resynchronising on the next offset where
+a whole record with a valid CRC starts, reports the damaged byte range and keeps everything
+after it; a torn tail with no intact record after it is reported as such. The byte stream then
+jumps over the damaged record's bytes: the codecs resynchronise on their own frames and the
+device counter (or the receive times) shows the samples that were in it as a gap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
+import math
+import mmap
 import os
 import struct
 import time
@@ -153,24 +158,68 @@ class CaptureWriter:
         self.close()
 
 
+_HEAD_END = len(MAGIC) + _RECORD.size
+MAX_RESYNC_TIME_JUMP_S = 86_400.0
+"""During a resync a candidate record must be stamped no earlier than the last intact one and
+at most this much later (records are written in host-time order; a day covers any outage within
+one night's session). Random bytes pass this about 1 time in 300, which keeps the scan from
+checksumming megabytes at most offsets of a damaged record."""
+
+_Record = tuple[int, int, float, bytes]
+
+
+def _record_at(data: bytes | mmap.mmap, offset: int) -> tuple[_Record, int] | None:
+    """The intact record starting at ``offset`` and the offset after it, or None."""
+    end_head = offset + _RECORD.size
+    if end_head > len(data):
+        return None
+    kind, channel, length, host_time = _RECORD.unpack_from(data, offset)
+    end = end_head + length + _CRC.size
+    if length > MAX_RECORD_BYTES or end > len(data):
+        return None
+    crc = zlib.crc32(data[offset : end_head + length])
+    if _CRC.unpack_from(data, end_head + length)[0] != crc:
+        return None
+    return (kind, channel, host_time, bytes(data[end_head : end_head + length])), end
+
+
+def _plausible_start(data: bytes | mmap.mmap, offset: int, after: float) -> bool:
+    """Cheap test before a CRC, so a resync scan does not checksum at every byte offset: a kind
+    this version writes (a later version's kinds cannot be resynchronised on), a length that
+    fits in the file, a host time in ``[after, after + MAX_RESYNC_TIME_JUMP_S]``."""
+    if offset + _RECORD.size > len(data) or data[offset] > NOTE:
+        return False
+    _, _, length, host_time = _RECORD.unpack_from(data, offset)
+    if offset + _RECORD.size + length + _CRC.size > len(data):
+        return False
+    return math.isfinite(host_time) and after <= host_time <= after + MAX_RESYNC_TIME_JUMP_S
+
+
 class CaptureReader:
     """Read a ``.emgcap`` file: its `header`, then its transport `events()`.
 
-    A torn or truncated tail (a crash while writing) ends the events early instead of raising:
-    `truncated_at` is then the byte offset of the first unusable record and `tail_bytes` how
-    many bytes were ignored. A wrong magic or a missing header raises `CaptureError`.
+    Damage never ends the events early: a record that fails its CRC (or whose length field is
+    impossible) is skipped by searching for the next intact record, and ``damaged`` lists each
+    skipped byte range ``(start, end)``. A torn tail with no intact record after it (a crash
+    while writing) is the last such range; `truncated_at` is then its start and `tail_bytes`
+    its length. A wrong magic or a missing header raises `CaptureError`.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.truncated_at: int | None = None
         self.tail_bytes = 0
+        self.damaged: list[tuple[int, int]] = []
         self.notes: list[tuple[float, Any]] = []
         with open(self.path, "rb") as fh:
             magic = fh.read(len(MAGIC))
             if magic != MAGIC:
                 raise CaptureError(f"{self.path}@0: not an emgcap file (bad magic {magic[:8]!r})")
-            first = self._next_record(fh, len(MAGIC))
+            head = magic + fh.read(_RECORD.size)
+            length = _RECORD.unpack_from(head, len(MAGIC))[2] if len(head) == _HEAD_END else 0
+            head += fh.read(min(length, MAX_RECORD_BYTES) + _CRC.size)
+            parsed = _record_at(head, len(MAGIC))
+            first = parsed[0] if parsed is not None else None
             if first is None or first[0] != HEADER:
                 raise CaptureError(f"{self.path}@{len(MAGIC)}: no readable header record")
             try:
@@ -180,50 +229,53 @@ class CaptureReader:
             if not isinstance(header, dict):
                 raise CaptureError(f"{self.path}@{len(MAGIC)}: header is not a JSON object")
             self.header: dict[str, Any] = header
-            self._data_start = fh.tell()
+            self._data_start = parsed[1]
 
     def events(self) -> Iterator[TransportEvent]:
         """The transport events in file order (each call reads the file again)."""
         self.notes = []
+        self.damaged = []
+        self.truncated_at = None
+        self.tail_bytes = 0
         with open(self.path, "rb") as fh:
-            fh.seek(self._data_start)
-            offset = self._data_start
-            while True:
-                record = self._next_record(fh, offset)
-                if record is None:
-                    return
-                kind, channel, host_time, payload = record
-                offset = fh.tell()
-                event = _decode(kind, channel, host_time, payload)
-                if event is not None:
-                    yield event
-                elif kind == NOTE:
-                    try:
-                        self.notes.append((host_time, json.loads(payload.decode("utf-8"))))
-                    except (UnicodeDecodeError, json.JSONDecodeError):
-                        self.notes.append((host_time, None))  # CRC-valid but unreadable: keep going
+            size = os.fstat(fh.fileno()).st_size
+            if size <= self._data_start:
+                return
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                yield from self._events(data)
 
-    def _next_record(
-        self, fh: BinaryIO, offset: int
-    ) -> tuple[int, int, float, bytes] | None:
-        head = fh.read(_RECORD.size)
-        if not head:
-            return None
-        if len(head) == _RECORD.size:
-            kind, channel, length, host_time = _RECORD.unpack(head)
-            if length <= MAX_RECORD_BYTES:
-                payload = fh.read(length)
-                crc = fh.read(_CRC.size)
-                if (
-                    len(payload) == length
-                    and len(crc) == _CRC.size
-                    and _CRC.unpack(crc)[0] == zlib.crc32(payload, zlib.crc32(head))
-                ):
-                    return kind, channel, host_time, payload
-        self.truncated_at = offset
-        fh.seek(0, io.SEEK_END)
-        self.tail_bytes = fh.tell() - offset
-        return None
+    def _events(self, data: mmap.mmap) -> Iterator[TransportEvent]:
+        offset = self._data_start
+        last_time = 0.0
+        while offset < len(data):
+            parsed = _record_at(data, offset)
+            if parsed is None:
+                offset = self._resync(data, offset, last_time)
+                continue
+            (kind, channel, host_time, payload), offset = parsed
+            last_time = host_time
+            event = _decode(kind, channel, host_time, payload)
+            if event is not None:
+                yield event
+            elif kind == NOTE:
+                try:
+                    self.notes.append((host_time, json.loads(payload.decode("utf-8"))))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    self.notes.append((host_time, None))  # CRC-valid but unreadable: keep going
+
+    def _resync(self, data: mmap.mmap, bad: int, last_time: float) -> int:
+        """Record the damaged range starting at ``bad``; return where the next intact record
+        starts (the end of the file when none does: a torn tail)."""
+        start = bad + 1
+        while start < len(data):
+            if _plausible_start(data, start, last_time) and _record_at(data, start) is not None:
+                self.damaged.append((bad, start))
+                return start
+            start += 1
+        self.damaged.append((bad, len(data)))
+        self.truncated_at = bad
+        self.tail_bytes = len(data) - bad
+        return len(data)
 
     def __repr__(self) -> str:
         return f"CaptureReader({str(self.path)!r}, device={self.header.get('device')!r})"

@@ -144,6 +144,7 @@ class StreamDecoder:
         codec_stats = self.codec.stats
         s.bad_frames = codec_stats.bad_frames
         s.skipped_bytes = codec_stats.skipped_bytes
+        s.counter_jumps = codec_stats.counter_jumps
         return s
 
     @property

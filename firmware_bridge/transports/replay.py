@@ -65,10 +65,20 @@ class CaptureReplaySource(Source):
                 await asyncio.sleep(0)
             for block in self.decoder.apply(event):
                 yield block
+        for start, end in self.reader.damaged:
+            if start != self.reader.truncated_at:
+                log.warning(
+                    "%s: damaged capture record, bytes %d..%d skipped (resynchronised)",
+                    self.reader.path,
+                    start,
+                    end,
+                )
         if self.reader.truncated_at is not None:
             log.warning(
                 "%s: capture ends in a torn record at byte %d (%d bytes ignored)",
-                self.reader.path, self.reader.truncated_at, self.reader.tail_bytes,
+                self.reader.path,
+                self.reader.truncated_at,
+                self.reader.tail_bytes,
             )
         for block in self.decoder.finish():
             yield block

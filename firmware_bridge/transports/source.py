@@ -33,6 +33,9 @@ class SourceStats:
     """Total time between losing the link and getting it back."""
     restarts: int = 0
     """Device counter restarts (continuity unknown; the gap is bounded by host time)."""
+    counter_jumps: int = 0
+    """Of the `restarts`, counter jumps larger than the elapsed host time allows (a counter
+    reset, corruption or a stale backlog after an unclean exit), not counted as loss."""
     bad_frames: int = 0
     skipped_bytes: int = 0
     bytes_received: int = 0

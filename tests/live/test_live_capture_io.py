@@ -65,3 +65,17 @@ def test_junk_and_empty_captures_are_clear_errors(tmp_path) -> None:
         pass
     with pytest.raises(RecordingError, match="holds no samples"):
         eio.read(tmp_path / "empty.emgcap")
+
+
+def test_a_flipped_bit_loses_one_record_and_keeps_the_rest(tmp_path) -> None:
+    """Issue 11 case 9: the record holding frame(75) is damaged; the reader warns with its byte
+    range, annotates it, and reads the samples after it (the lost ones show as a gap)."""
+    write_capture(tmp_path / "s.emgcap")
+    data = bytearray((tmp_path / "s.emgcap").read_bytes())
+    at = bytes(data).index(frame(75)) + 10
+    data[at] ^= 0x04
+    (tmp_path / "flip.emgcap").write_bytes(bytes(data))
+    with pytest.warns(RecordingWarning, match=r"flip\.emgcap@\d+: damaged capture record, bytes"):
+        rec = eio.read(tmp_path / "flip.emgcap")
+    assert rec.n_samples == 100  # 125 minus the 25 in the damaged record
+    assert any(a.text.startswith("capture damaged: bytes") for a in rec.annotations)

@@ -78,13 +78,15 @@ def test_any_chunking_decodes_identically(seed: int, n: int, data) -> None:
     np.testing.assert_array_equal(np.concatenate([p.samples for p in chunked]), truth)
 
 
-def test_one_byte_chunks_and_last_packet_waits_for_next_header() -> None:
+def test_one_byte_chunks_continuing_counter_releases_packets_without_look_ahead() -> None:
     frames, truth, _ = cyton_stream(2, 5)
     codec = CytonCodec()
     live = [p for b in b"".join(frames) for p in codec.feed(bytes([b]))]
-    assert sum(p.n_samples for p in live) == 4  # the 5th waits for its successor's 0xA0
-    rest = codec.flush()
-    np.testing.assert_array_equal(np.concatenate([p.samples for p in live + rest]), truth)
+    # The first packet waits for its successor's 0xA0; the rest continue its counter, which
+    # confirms them at once (no 4 ms look-ahead wait).
+    assert sum(p.n_samples for p in live) == 5
+    assert codec.flush() == []
+    np.testing.assert_array_equal(np.concatenate([p.samples for p in live]), truth)
 
 
 garbage_pieces = st.lists(
@@ -247,3 +249,21 @@ def test_packet_host_time_is_arrival_of_its_last_byte() -> None:
     assert p.host_time == 1.0
     (q,) = codec.feed(frames[1][10:] + frames[2], host_time=3.0)
     assert q.host_time == 3.0 and q.first_index == 1
+
+
+def test_packet_followed_by_junk_is_kept_when_its_counter_continues() -> None:
+    """Issue 11 case 7: 5000 packets, 5 dropped by the radio, junk after three packets. Each
+    packet before junk continues the counter, which confirms it as well as a next header would:
+    all 4995 delivered packets come out intact and the loss is exactly the 5 dropped."""
+    frames, truth, index = cyton_stream(1, 5000)
+    dropped = {100, 2000, 3000, 4000, 4001}
+    junk_after = {1000, 2500, 3500}
+    pieces: list[bytes] = []
+    for i, frame in enumerate(frames):
+        if i not in dropped:
+            pieces.append(frame + (b"\x01\x02\xc0junk" if i in junk_after else b""))
+    codec = CytonCodec()
+    packets = decode(codec, [b"".join(pieces)])
+    align(packets, truth, truth_index=index)
+    assert sum(p.n_samples for p in packets) == 5000 - len(dropped)
+    assert codec.stats.samples_lost_min == codec.stats.samples_lost_max == len(dropped)

@@ -311,3 +311,52 @@ def test_info_json_is_compact_utf8() -> None:
     payload = frame[14:-2]
     assert payload == json.dumps({"device": "é", "fs": 1.0}, separators=(",", ":"),
                                  ensure_ascii=False).encode()  # fmt: skip
+
+
+def test_counter_jump_beyond_elapsed_time_is_a_jump_not_loss() -> None:
+    """Issue 11 case 6: a seq jump of ~2^31 within 1 s of host time was reported as
+    2 147 468 648 lost samples. The elapsed time allows at most (dt + jitter) x fs samples, so a
+    larger jump is a reset, corruption or stale backlog: a restart, counted, never loss."""
+    info = EmgfCodec.encode_info({"device": "t", "fs": 1000.0, "channels": ["a"]})
+    rows = np.zeros((25, 1), dtype=np.int64)
+    codec = EmgfCodec()
+    codec.feed(info + EmgfCodec.encode(rows, seq=0), host_time=0.0)
+    codec.feed(EmgfCodec.encode(rows, seq=25), host_time=0.025)
+    jump = 25 + 25 + 2**31 - 15_000
+    packets = codec.feed(EmgfCodec.encode(rows, seq=jump), host_time=0.9)
+    packets += codec.feed(EmgfCodec.encode(rows, seq=jump + 25), host_time=0.925)
+    packets += codec.flush()
+    s = codec.stats
+    assert s.samples_lost_max == 0 and s.gaps == 0
+    assert s.restarts == 1 and s.counter_jumps == 1
+    assert [p.restart for p in packets if p.n_samples] == [True, False]
+
+
+def test_a_real_loss_within_the_elapsed_time_stays_an_exact_gap() -> None:
+    info = EmgfCodec.encode_info({"device": "t", "fs": 1000.0, "channels": ["a"]})
+    rows = np.zeros((25, 1), dtype=np.int64)
+    codec = EmgfCodec()
+    codec.feed(info + EmgfCodec.encode(rows, seq=0), host_time=0.0)
+    packets = codec.feed(EmgfCodec.encode(rows, seq=25 + 500), host_time=0.525)
+    packets += codec.flush()
+    assert packets[-1].gap_before == 500 and not packets[-1].restart
+    assert codec.stats.counter_jumps == 0
+
+
+def test_stale_backlog_after_an_unclean_exit_is_a_counter_jump_in_the_source_stats() -> None:
+    """A killed session leaves old frames in the port; the next one reads them, then live frames
+    numbered far ahead, all within a few ms of host time: no huge false gap."""
+    from firmware_bridge.transports.decoder import StreamDecoder
+    from firmware_bridge.transports.events import Received
+
+    info = EmgfCodec.encode_info({"device": "t", "fs": 1000.0, "channels": ["a"]})
+    rows = np.zeros((25, 1), dtype=np.int64)
+    decoder = StreamDecoder(EmgfCodec())
+    backlog = info + b"".join(EmgfCodec.encode(rows, seq=25 * i) for i in range(4))
+    live = b"".join(EmgfCodec.encode(rows, seq=3_600_000 + 25 * i) for i in range(4))
+    decoder.apply(Received(backlog, 0.001))
+    decoder.apply(Received(live, 0.002))
+    decoder.finish()
+    s = decoder.stats
+    assert s.counter_jumps == 1 and s.restarts == 1
+    assert s.samples_lost_min == 0 and s.samples_lost_max < 3_600_000
