@@ -108,6 +108,7 @@ class BitalinoCodec(Codec):
         self._locked = False
         self._hunting = False
         self._at_start = True
+        self._after_cut = False  # flushed: the next frame follows a cut, not a resync
         self._last_seq = 0
         self._arrival = ArrivalTimes()
 
@@ -148,7 +149,13 @@ class BitalinoCodec(Codec):
         return self._drain(final=False)
 
     def flush(self) -> list[Packet]:
-        return self._drain(final=True)
+        out = self._drain(final=True)
+        # The stream was cut here (end of input, or the link dropped): the next frame continues
+        # nothing we saw, so its sequence number is taken modulo 16 with the host-time bound on
+        # wraps, not as consecutive. An outage of a multiple of 16 samples would otherwise pass
+        # as no loss at all.
+        self._locked, self._at_start, self._after_cut = False, True, True
+        return out
 
     def _valid(self, pos: int) -> bool:
         frame = memoryview(self._buf)[pos : pos + self._frame_len]
@@ -193,7 +200,7 @@ class BitalinoCodec(Codec):
 
     def _drain(self, *, final: bool) -> list[Packet]:
         n = self._frame_len
-        accepted: list[tuple[int, bool]] = []
+        accepted: list[tuple[int, bool, int]] = []  # position, locked, the least loss before it
         pos = self._pos
         while True:
             if len(self._buf) - pos < n:
@@ -212,10 +219,14 @@ class BitalinoCodec(Codec):
                 self._locked = self._at_start = False
                 pos += 1
                 continue
-            accepted.append((pos, self._locked))
+            # After a resync at least one real frame was discarded (the one after the last
+            # accepted frame failed); after a cut, nothing is known beyond the counter.
+            floor = 0 if self._locked or self._after_cut else 1
+            accepted.append((pos, self._locked, floor))
             self._count_ok(n)
             self._last_seq = self._seq(pos)
             self._locked, self._hunting, self._at_start = True, False, False
+            self._after_cut = False
             pos += n
         out = self._packets(accepted)
         keep_from = max(0, pos - self.confirm * n)
@@ -224,23 +235,20 @@ class BitalinoCodec(Codec):
         self._pos = pos - keep_from
         return out
 
-    def _packets(self, accepted: list[tuple[int, bool]]) -> list[Packet]:
+    def _packets(self, accepted: list[tuple[int, bool, int]]) -> list[Packet]:
         """Decode accepted frames in one numpy pass; merge gapless runs into blocks."""
         if not accepted:
             return []
         n = self._frame_len
         frames = np.frombuffer(
-            b"".join(bytes(self._buf[p : p + n]) for p, _ in accepted), dtype=np.uint8
+            b"".join(bytes(self._buf[p : p + n]) for p, _, _ in accepted), dtype=np.uint8
         ).reshape(-1, n)
         analog, digital, seqs = self.unpack(frames, self._n)
-        times = [self._arrival.time_at(p + n - 1) for p, _ in accepted]
+        times = [self._arrival.time_at(p + n - 1) for p, _, _ in accepted]
         gaps: list[Gap] = []
-        for (_, locked), seq, t in zip(accepted, seqs.tolist(), times, strict=True):
-            # Locked: consecutive by construction. After a resync at least one real frame was
-            # discarded (the one after the last accepted frame failed), so the loss is >= 1.
-            gap, _ = self._gaps.update(
-                seq, 1, t, wrap_possible=not locked, min_missing=0 if locked else 1
-            )
+        for (_, locked, floor), seq, t in zip(accepted, seqs.tolist(), times, strict=True):
+            # Locked: consecutive by construction.
+            gap, _ = self._gaps.update(seq, 1, t, wrap_possible=not locked, min_missing=floor)
             self._stats.add_gap(gap)
             gaps.append(gap)
         out: list[Packet] = []

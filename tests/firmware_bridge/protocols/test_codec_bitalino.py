@@ -274,3 +274,26 @@ def test_encode_validates() -> None:
         BitalinoCodec.encode(0, [0, 0, 0, 0, 64])
     with pytest.raises(ValueError):
         BitalinoCodec.encode(0, [0] * 7)
+
+
+@pytest.mark.parametrize("lost", [16, 32, 5])
+def test_a_cut_link_breaks_the_lock_so_a_whole_wrap_is_seen(lost: int) -> None:
+    """After `flush` (the link dropped), the next frame's sequence number is read modulo 16
+    with the host-time bound, not as consecutive: an outage of exactly 16 or 32 frames was
+    passed as no loss at all (a reconnect test failed whenever the outage fell on a wrap)."""
+    fs = 100.0
+    frames, _, _ = bitalino_stream(5, lost + 20, 2)
+    codec = BitalinoCodec(2, fs=fs, jitter_s=0.02)
+    packets = []
+    for i in range(10):
+        packets += codec.feed(frames[i], host_time=i / fs)
+    packets += codec.flush()  # the link drops ...
+    for i in range(10 + lost, 20 + lost):  # ... and comes back `lost` frames later
+        packets += codec.feed(frames[i], host_time=i / fs)
+    packets += codec.flush()
+    samples = sample_packets(packets)
+    assert sum(p.n_samples for p in samples) == 20
+    (resumed,) = [p for p in samples if p.gap_before != 0]
+    gap = resumed.gap_before
+    lo, hi = gap if isinstance(gap, tuple) else (gap, gap)
+    assert lo <= lost <= hi and (lost - lo) % 16 == 0
