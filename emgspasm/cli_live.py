@@ -2,8 +2,10 @@
 
 `add_live_commands(subparsers)` adds them to the main parser (DESIGN.md "Contracts"); this
 module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
-1 the session failed (port cannot be opened, device not found, decode error), 2 bad usage
-(unknown device, no port, a BLE device without bleak installed, --lsl without pylsl).
+1 the session failed (port cannot be opened, device not found, decode error, no valid frame
+from the device, or an output such as a recording failed part-way: the session went on
+without it), 2 bad usage (unknown device, no port, a BLE device without bleak installed,
+--lsl without pylsl).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from emgspasm.live_sinks import Sink
 
 CAPTURE_SUFFIX = ".emgcap"
 
@@ -79,14 +83,12 @@ def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source
     return sinks
 
 
-class _SummaryOnly:
-    """With --quiet: print nothing but the final summary line."""
+class _SummaryOnly(Sink):
+    """With --quiet: print nothing but the final summary line (the `Sink` base ignores blocks,
+    events and alerts, so a sink method added later cannot end a quiet session)."""
 
-    def start(self, first: Any, source: str) -> None: ...
-
-    def block(self, block: Any) -> None: ...
-
-    def events(self, events: Any) -> None: ...
+    def describe(self) -> str:
+        return "terminal"
 
     def close(self, summary: Any) -> None:
         if summary is not None:
@@ -135,7 +137,7 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
         return _error(str(exc), 1)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))
-    return 0
+    return 1 if summary.failed_outputs else 0
 
 
 def cmd_stream(args: argparse.Namespace) -> int:

@@ -53,6 +53,9 @@ class LslSink(Sink):
         self._events = lsl.StreamOutlet(info)
         self._signal: Any = None
 
+    def describe(self) -> str:
+        return "LSL outlets"
+
     def start(self, first: SampleBlock, source: str) -> None:
         if not self.with_signal:
             return

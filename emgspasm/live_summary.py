@@ -38,6 +38,9 @@ class LiveSummary:
     ended_by: str = "end of source"
     hidden: dict[str, str] = field(default_factory=dict)
     """Labels the stream could not show (its rate is too low), with the reason."""
+    failed_outputs: list[str] = field(default_factory=list)
+    """Outputs (recordings, events file, LSL, terminal) that failed during the session, each as
+    "what failed at T s (stream time): why"; the session went on without them."""
 
     def line(self) -> str:
         """The final line printed by ``emgspasm stream`` / ``replay``, after a note per label
@@ -52,6 +55,7 @@ class LiveSummary:
                        f"p99 {self.latency_p99_ms:.1f} ms")
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
         notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
+        notes += "".join(f"error: {failure}\n" for failure in self.failed_outputs)
         return notes + (
             f"summary: {self.samples_received} samples received, {lost} in {self.gaps} gaps, "
             f"{self.reconnects} reconnects, {self.bad_frames} bad frames "
