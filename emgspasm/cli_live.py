@@ -123,7 +123,8 @@ def _check_lsl(args: argparse.Namespace) -> None:
         import_pylsl()
 
 
-def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str) -> int:
+def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str,
+             device: str | None = None) -> int:
     from emgspasm.live import LiveRunner, make_pipeline_factory
 
     factory, mode = make_pipeline_factory(args.model)
@@ -137,6 +138,10 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
         return _error(str(exc), 1)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))
+    if device is not None and summary.samples_received == 0 and summary.bad_frames:
+        # Bytes arrived, none of them parsed: most likely another device on this port.
+        return _error(f"no valid {device} frames in {summary.wall_s:.1f} s "
+                      f"({summary.bad_frames} bad frames): is this a {device}?", 1)
     return 1 if summary.failed_outputs else 0
 
 
@@ -159,7 +164,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
         return _error(str(exc).strip("'\""), 2)
     endpoint = args.port or args.address or "?"
     source_id = f"emgspasm-{args.device}-{endpoint}"
-    return _session(args, source, [r for r in records if r not in captures], source_id)
+    return _session(args, source, [r for r in records if r not in captures], source_id,
+                    device=args.device)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -190,3 +190,31 @@ def _can_create(path: Path) -> bool:
         return False
     path.unlink()
     return True
+
+
+# ---- the wrong device on the port ---------------------------------------------------------
+
+
+def test_the_wrong_device_on_the_port_is_named_and_fails(tmp_path: Path, capsys) -> None:
+    # An EMGF board read as a Cyton: bytes arrive, no Cyton frame parses.
+    personality = device_personality(get_device("emgf"))
+    uv, _ = emulator_uv(personality.fs, personality.n_channels, seed=1, duration_s=5.0)
+    signal = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
+    with PtyDevice(personality, signal, link_path=tmp_path / "port"):
+        rc = live_main(
+            [
+                "stream",
+                "--device",
+                "cyton",
+                "--port",
+                str(tmp_path / "port"),
+                "--duration",
+                "2",
+                "--quiet",
+                "--model",
+                str(dummy_model().save(tmp_path / "m.skops")),
+            ]
+        )
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "error: no valid cyton frames in " in err and "is this a cyton?" in err
