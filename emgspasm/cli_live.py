@@ -30,6 +30,11 @@ from emgspasm.live_sinks import Sink
 
 CAPTURE_SUFFIX = ".emgcap"
 
+log = logging.getLogger("emgspasm.cli_live")
+
+INTERRUPTED = 130
+"""Exit code after a second Ctrl-C (the shell's 128 + SIGINT)."""
+
 
 def _option(text: str) -> tuple[str, Any]:
     """``KEY=VALUE`` with a JSON value where it parses (numbers, true/false), else a string."""
@@ -96,13 +101,21 @@ class _SummaryOnly(Sink):
 
 
 async def _run(runner: Any) -> Any:
-    """Run with Ctrl-C / SIGTERM asking for a clean stop; a second Ctrl-C aborts."""
+    """Run with Ctrl-C / SIGTERM asking for a clean stop. A second one while the files are
+    being flushed only says so (aborting then is what corrupts a recording); a third aborts."""
     loop = asyncio.get_running_loop()
     installed = []
+    heard: dict[signal.Signals, int] = {}
 
     def on_signal(sig: signal.Signals) -> None:
-        runner.stop("Ctrl-C" if sig == signal.SIGINT else sig.name)
-        loop.remove_signal_handler(sig)  # a second one uses the default: abort
+        heard[sig] = heard.get(sig, 0) + 1
+        name = "Ctrl-C" if sig == signal.SIGINT else sig.name
+        if heard[sig] == 1:
+            log.warning("stopping (%s): decoding what arrived and closing the files", name)
+            runner.stop(name)
+            return
+        log.warning("still stopping: closing the files; %s once more aborts without it", name)
+        loop.remove_signal_handler(sig)  # the next one uses the default: abort
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -134,8 +147,11 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
                         lossless=getattr(args, "speed", 1.0) is None)
     try:
         summary = asyncio.run(_run(runner))
-    except OSError as exc:  # LinkError: the port never opened
+    except (OSError, ValueError) as exc:  # the port never opened; the device cannot be decoded
         return _error(str(exc), 1)
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's shutdown was flushing
+        return _error("interrupted again while stopping: files closed as far as they got",
+                      INTERRUPTED)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))
     if device is not None and summary.samples_received == 0 and summary.bad_frames:

@@ -191,6 +191,7 @@ class LiveRunner:
             restarts=s.restarts,
             bad_frames=s.bad_frames,
             skipped_bytes=s.skipped_bytes,
+            rate_changes=s.rate_changes,
             shed_blocks=self.queue.shed_blocks,
             shed_samples=self.queue.shed_samples,
             events=len(self.events),

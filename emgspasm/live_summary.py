@@ -30,6 +30,8 @@ class LiveSummary:
     shed_blocks: int = 0
     shed_samples: int = 0
     display_lines_shed: int = 0
+    rate_changes: int = 0
+    """Sample frames after the device announced another rate (the session kept its own)."""
     events: int = 0
     latency_median_ms: float | None = None
     latency_p99_ms: float | None = None
@@ -54,6 +56,8 @@ class LiveSummary:
             latency = (f"latency sample->event median {self.latency_median_ms:.1f} ms, "
                        f"p99 {self.latency_p99_ms:.1f} ms")
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
+        if self.rate_changes:
+            shed += f", {self.rate_changes} frames after a rate change (rate kept)"
         notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
         notes += "".join(f"error: {failure}\n" for failure in self.failed_outputs)
         return notes + (

@@ -218,3 +218,45 @@ def test_the_wrong_device_on_the_port_is_named_and_fails(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert rc == 1
     assert "error: no valid cyton frames in " in err and "is this a cyton?" in err
+
+
+# ---- Ctrl-C twice ----------------------------------------------------------------------------
+
+
+def test_ctrl_c_twice_stops_cleanly_and_keeps_the_recording(
+    cramp_bdf: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    out = tmp_path / "r.bdf"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emgspasm.cli",
+            "replay",
+            str(cramp_bdf),
+            "--record",
+            str(out),
+            "--model",
+            str(dummy_model().save(tmp_path / "m.skops")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("streaming ")  # the session is running
+    assert proc.stderr is not None
+    proc.send_signal(signal.SIGINT)
+    said = [proc.stderr.readline()]  # the second Ctrl-C comes once the shutdown has begun
+    while said[-1] and "stopping (Ctrl-C)" not in said[-1]:
+        said.append(proc.stderr.readline())
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=60)
+    stderr = "".join(said) + rest
+    assert "stopping (Ctrl-C)" in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert proc.returncode == 0, stderr
+    assert "[Ctrl-C" in stdout.splitlines()[-1]
+    assert eio.read(out).n_samples > 0
