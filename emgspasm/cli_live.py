@@ -2,8 +2,10 @@
 
 `add_live_commands(subparsers)` adds them to the main parser (DESIGN.md "Contracts"); this
 module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
-1 the session failed (port cannot be opened, device not found, decode error), 2 bad usage
-(unknown device, no port, a BLE device without bleak installed, --lsl without pylsl).
+1 the session failed (port cannot be opened, device not found, decode error, no valid frame
+from the device, or an output such as a recording failed part-way: the session went on
+without it), 2 bad usage (unknown device, no port, a BLE device without bleak installed,
+--lsl without pylsl).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from emgspasm.live_sinks import Sink
+
 CAPTURE_SUFFIX = ".emgcap"
+
+log = logging.getLogger("emgspasm.cli_live")
+
+INTERRUPTED = 130
+"""Exit code after a second Ctrl-C (the shell's 128 + SIGINT)."""
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -79,14 +88,12 @@ def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source
     return sinks
 
 
-class _SummaryOnly:
-    """With --quiet: print nothing but the final summary line."""
+class _SummaryOnly(Sink):
+    """With --quiet: print nothing but the final summary line (the `Sink` base ignores blocks,
+    events and alerts, so a sink method added later cannot end a quiet session)."""
 
-    def start(self, first: Any, source: str) -> None: ...
-
-    def block(self, block: Any) -> None: ...
-
-    def events(self, events: Any) -> None: ...
+    def describe(self) -> str:
+        return "terminal"
 
     def close(self, summary: Any) -> None:
         if summary is not None:
@@ -94,13 +101,21 @@ class _SummaryOnly:
 
 
 async def _run(runner: Any) -> Any:
-    """Run with Ctrl-C / SIGTERM asking for a clean stop; a second Ctrl-C aborts."""
+    """Run with Ctrl-C / SIGTERM asking for a clean stop. A second one while the files are
+    being flushed only says so (aborting then is what corrupts a recording); a third aborts."""
     loop = asyncio.get_running_loop()
     installed = []
+    heard: dict[signal.Signals, int] = {}
 
     def on_signal(sig: signal.Signals) -> None:
-        runner.stop("Ctrl-C" if sig == signal.SIGINT else sig.name)
-        loop.remove_signal_handler(sig)  # a second one uses the default: abort
+        heard[sig] = heard.get(sig, 0) + 1
+        name = "Ctrl-C" if sig == signal.SIGINT else sig.name
+        if heard[sig] == 1:
+            log.warning("stopping (%s): decoding what arrived and closing the files", name)
+            runner.stop(name)
+            return
+        log.warning("still stopping: closing the files; %s once more aborts without it", name)
+        loop.remove_signal_handler(sig)  # the next one uses the default: abort
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -121,8 +136,8 @@ def _check_lsl(args: argparse.Namespace) -> None:
         import_pylsl()
 
 
-def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str) -> int:
-    from emgspasm.io.errors import RecordingError
+def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str,
+             device: str | None = None) -> int:
     from emgspasm.live import LiveRunner, make_pipeline_factory
 
     factory, mode = make_pipeline_factory(args.model)
@@ -132,13 +147,20 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
                         lossless=getattr(args, "speed", 1.0) is None)
     try:
         summary = asyncio.run(_run(runner))
-    except OSError as exc:  # LinkError: the port never opened
+    # OSError: the port never opened. ValueError: the device cannot be decoded, or a replayed
+    # file turns out bad after its start (RecordingError is a ValueError).
+    except (OSError, ValueError) as exc:
         return _error(str(exc), 1)
-    except RecordingError as exc:  # a replayed file that turns out bad after its start
-        return _error(str(exc), 1)
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's shutdown was flushing
+        return _error("interrupted again while stopping: files closed as far as they got",
+                      INTERRUPTED)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=1))
-    return 0
+    if device is not None and summary.samples_received == 0 and summary.bad_frames:
+        # Bytes arrived, none of them parsed: most likely another device on this port.
+        return _error(f"no valid {device} frames in {summary.wall_s:.1f} s "
+                      f"({summary.bad_frames} bad frames): is this a {device}?", 1)
+    return 1 if summary.failed_outputs else 0
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
@@ -160,7 +182,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
         return _error(str(exc).strip("'\""), 2)
     endpoint = args.port or args.address or "?"
     source_id = f"emgspasm-{args.device}-{endpoint}"
-    return _session(args, source, [r for r in records if r not in captures], source_id)
+    return _session(args, source, [r for r in records if r not in captures], source_id,
+                    device=args.device)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -125,6 +125,9 @@ class LiveRunner:
         self.events: list[Event] = []
         self.alerts: list[Alert] = []
         self.ended_by = "end of source"
+        self.failed_outputs: list[str] = []
+        self._failed: set[int] = set()  # id() of the sinks that failed: no more calls
+        self._position_s = 0.0  # stream time of the block being handed to the sinks
         self._t0 = 0.0
 
     def stop(self, reason: str = "stopped") -> None:
@@ -165,11 +168,9 @@ class LiveRunner:
             if timer is not None:
                 timer.cancel()
             summary = self.summary()
-            for sink in self.sinks:
-                try:
-                    sink.close(summary)
-                except Exception:  # one broken sink must not lose the others' files
-                    log.exception("closing %s failed", type(sink).__name__)
+            for sink in self.sinks:  # one broken sink must not lose the others' files
+                self._call(sink, "close", summary)
+                summary.failed_outputs = list(self.failed_outputs)
         if error is not None:
             raise error
         return summary
@@ -190,6 +191,7 @@ class LiveRunner:
             restarts=s.restarts,
             bad_frames=s.bad_frames,
             skipped_bytes=s.skipped_bytes,
+            rate_changes=s.rate_changes,
             shed_blocks=self.queue.shed_blocks,
             shed_samples=self.queue.shed_samples,
             events=len(self.events),
@@ -198,6 +200,7 @@ class LiveRunner:
             mode=self.mode,
             ended_by=self.ended_by,
             hidden=dict(self.pipeline.hidden) if self.pipeline is not None else {},
+            failed_outputs=list(self.failed_outputs),
         )
 
     # ---- tasks --------------------------------------------------------------------------------
@@ -209,12 +212,13 @@ class LiveRunner:
             async for block in blocks:
                 if self.queue.closed:
                     break
+                self._position_s = block.stream_index / block.fs
                 if not started:
                     for sink in self.sinks:
-                        sink.start(block, getattr(self.source, "name", "source"))
+                        self._call(sink, "start", block, getattr(self.source, "name", "source"))
                     started = True
                 for sink in self.sinks:
-                    sink.block(block)
+                    self._call(sink, "block", block)
                 await self.queue.put(block)
         finally:
             self.queue.close()
@@ -246,13 +250,35 @@ class LiveRunner:
         if alerts:
             self.alerts.extend(alerts)
             for sink in self.sinks:
-                sink.alerts(alerts)
+                self._call(sink, "alerts", alerts)
 
     def _emit(self, events: list[Event], fs: float) -> None:
         self.latency.events(events, fs, self.clock())
         self.events.extend(events)
         for sink in self.sinks:
-            sink.events(events)
+            self._call(sink, "events", events)
+
+    def _call(self, sink: Sink, method: str, *args: Any) -> None:
+        """``sink.method(*args)``; if it raises, say once which output failed, from when and
+        why, close it (keeping what it wrote) and go on without it: a full disk under the
+        recording must not also lose the labels, the events file or the other recordings."""
+        if id(sink) in self._failed:
+            return
+        try:
+            getattr(sink, method)(*args)
+        except Exception as exc:
+            self._failed.add(id(sink))
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, OSError) and exc.filename:
+                reason += f": {exc.filename}"
+            failure = f"{sink.describe()} failed at {self._position_s:.2f} s: {reason}"
+            self.failed_outputs.append(failure)
+            if method == "close":
+                log.error("error: %s", failure)
+                return
+            log.error("error: %s; the session goes on without it", failure)
+            with contextlib.suppress(Exception):  # already reported: it failed
+                sink.close(None)
 
 
 async def run_live(source: Source, sinks: Sequence[Sink] = (), **options: Any) -> LiveSummary:

@@ -3,7 +3,10 @@
 The runner calls `block()` for every block *before* the bounded pipeline queue (so a recording is
 complete even when the detector sheds load), `events()` as events are decided and `alerts()` as
 sustained events are announced while in progress. Every method
-must be quick; anything slow gets its own thread or queue (see the terminal sink).
+must be quick; anything slow gets its own thread or queue (see the terminal sink). A sink that
+raises (a full disk, a folder it may not write to) is reported by its `describe()` and dropped;
+the session goes on with the others (`emgspasm.live.LiveRunner`), so file sinks open their files
+in `start()`, inside the session, not when they are made.
 
 `RecordingSink` writes the decoded signal through `emgspasm.io.open_writer` (BDF+, EDF+ or CSV by
 extension) with every gap as the format's gap annotation, plus text annotations for what the
@@ -13,10 +16,11 @@ numbers alone do not say: bounded gaps, reconnects, device restarts and device m
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from emgspasm.alerts import Alert
 from emgspasm.events import Event
@@ -29,6 +33,10 @@ if TYPE_CHECKING:
 
 class Sink:
     """Receives a live session. Subclasses override what they need; all methods must be quick."""
+
+    def describe(self) -> str:
+        """What this output is, for the line that says it failed (e.g. ``recording x.bdf``)."""
+        return type(self).__name__
 
     def start(self, first: SampleBlock, source: str) -> None:
         """Called once, before `block`, with the session's first block (its rate, channels and
@@ -52,11 +60,18 @@ class EventsJsonlSink(Sink):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("w", encoding="utf-8")
+        self._fh: TextIO | None = None
         self.count = 0
 
+    def describe(self) -> str:
+        return f"events file {self.path}"
+
+    def start(self, first: SampleBlock, source: str) -> None:
+        self._fh = open_for_writing(self.path).open("w", encoding="utf-8")
+
     def events(self, events: list[Event]) -> None:
+        if self._fh is None:
+            return
         for ev in events:
             self._fh.write(json.dumps(ev.to_dict()) + "\n")
             self.count += 1
@@ -64,8 +79,21 @@ class EventsJsonlSink(Sink):
             self._fh.flush()
 
     def close(self, summary: LiveSummary | None) -> None:
-        if not self._fh.closed:
+        if self._fh is not None and not self._fh.closed:
             self._fh.close()
+
+
+def open_for_writing(path: Path) -> Path:
+    """Make ``path``'s folder and check that the file can be created there, so a failure names
+    the real reason (a read-only folder, a file where a folder should be): edflib reports every
+    failure to open as "no such file or directory". Returns ``path``; raises `OSError`."""
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(parent))
+    parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab"):  # creates it (or finds it writable); the writer then truncates it
+        pass
+    return path
 
 
 ANNOTATION_CHARS = 40
@@ -81,6 +109,9 @@ class RecordingSink(Sink):
         self._writer: RecordingWriter | None = None
         self.samples = 0
 
+    def describe(self) -> str:
+        return f"recording {self.path}"
+
     def start(self, first: SampleBlock, source: str) -> None:
         """Open the writer. EDF/BDF store a fixed physical range: by default the device's full
         scale, so nothing it can send is clipped (BDF at Cyton full scale keeps one count per
@@ -91,8 +122,8 @@ class RecordingSink(Sink):
         full = first.full_scale_uv
         if options.get("physical_range_uv") is None and full and math.isfinite(full):
             options["physical_range_uv"] = full
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = open_writer(self.path, first.fs, list(first.channels), **options)
+        self._writer = open_writer(open_for_writing(self.path), first.fs, list(first.channels),
+                                   **options)
 
     def block(self, block: SampleBlock) -> None:
         writer = self._writer

@@ -30,6 +30,8 @@ class LiveSummary:
     shed_blocks: int = 0
     shed_samples: int = 0
     display_lines_shed: int = 0
+    rate_changes: int = 0
+    """Sample frames after the device announced another rate (the session kept its own)."""
     events: int = 0
     latency_median_ms: float | None = None
     latency_p99_ms: float | None = None
@@ -38,6 +40,9 @@ class LiveSummary:
     ended_by: str = "end of source"
     hidden: dict[str, str] = field(default_factory=dict)
     """Labels the stream could not show (its rate is too low), with the reason."""
+    failed_outputs: list[str] = field(default_factory=list)
+    """Outputs (recordings, events file, LSL, terminal) that failed during the session, each as
+    "what failed at T s (stream time): why"; the session went on without them."""
 
     def line(self) -> str:
         """The final line printed by ``emgspasm stream`` / ``replay``, after a note per label
@@ -51,7 +56,10 @@ class LiveSummary:
             latency = (f"latency sample->event median {self.latency_median_ms:.1f} ms, "
                        f"p99 {self.latency_p99_ms:.1f} ms")
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
+        if self.rate_changes:
+            shed += f", {self.rate_changes} frames after a rate change (rate kept)"
         notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
+        notes += "".join(f"error: {failure}\n" for failure in self.failed_outputs)
         return notes + (
             f"summary: {self.samples_received} samples received, {lost} in {self.gaps} gaps, "
             f"{self.reconnects} reconnects, {self.bad_frames} bad frames "

@@ -98,6 +98,9 @@ class TerminalSink(Sink):
         self._thread = threading.Thread(target=self._drain, name="terminal", daemon=True)
         self._thread.start()
 
+    def describe(self) -> str:
+        return "terminal"
+
     def start(self, first: SampleBlock, source: str) -> None:
         self._fs = first.fs
         self._channels = list(first.channels)

@@ -28,6 +28,8 @@ stream's).
 from __future__ import annotations
 
 import json
+import logging
+import math
 import struct
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -38,6 +40,8 @@ from firmware_bridge.protocols.arrival import ArrivalTimes
 from firmware_bridge.protocols.base import Codec, Packet, PacketKind
 from firmware_bridge.protocols.crc import crc16_ccitt_false
 from firmware_bridge.protocols.gaps import CounterGapTracker
+
+log = logging.getLogger(__name__)
 
 SYNC = b"\xa5\x5a"
 VERSION = 1
@@ -104,6 +108,8 @@ class EmgfCodec(Codec):
         self._uv_per_count = float(uv_per_count)
         self.channels: list[str] | None = channels
         self.info: dict[str, Any] | None = None
+        self._shape_locked = False  # a samples frame was accepted: the channel count is fixed
+        self._shape_warned = False
         self._buf = bytearray()
         self._arrival = ArrivalTimes()
         # 2^32 samples is 24 days at 2 kHz: a huge jump forward is a restart, not a loss.
@@ -247,8 +253,13 @@ class EmgfCodec(Codec):
             self._n_channels = n_ch
         elif n_ch != self._n_channels:
             # Blocks of one stream must share a shape; the next frame's seq shows the loss.
+            if not self._shape_warned:
+                log.warning("emgf: sample frames now carry %d channels, the session has %d: "
+                            "dropping them (counted as bad frames)", n_ch, self._n_channels)
+                self._shape_warned = True
             self._count_bad(total)
             return None
+        self._shape_locked = True
         samples = _decode_values(payload[SAMPLE_HEADER_LEN:], fmt, n_s, n_ch)
         gap, restart = self._gaps.update(seq, n_s, host_time)
         self._count_ok(total)
@@ -267,13 +278,15 @@ class EmgfCodec(Codec):
     def _apply_info(self, info: dict[str, Any]) -> None:
         self.info = info
         fs = info.get("fs")
-        if isinstance(fs, int | float) and fs > 0:
+        if isinstance(fs, int | float) and math.isfinite(fs) and fs > 0:  # not inf, not NaN
             self._fs = float(fs)
             self._gaps.fs = self._fs
         uv = info.get("uv_per_count")
         if isinstance(uv, int | float) and uv > 0:
             self._uv_per_count = float(uv)
         channels = info.get("channels")
+        if self._shape_locked and isinstance(channels, list) and len(channels) != self.n_channels:
+            channels = None  # samples came with the old shape: the session keeps it
         if isinstance(channels, list) and channels:
             self.channels = [str(c) for c in channels]
             self._n_channels = len(channels)

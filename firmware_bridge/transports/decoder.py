@@ -222,8 +222,10 @@ class StreamDecoder:
                 names = tuple(f"ch{i + 1}" for i in range(n_channels))
             self.fs, self.channels = float(fs), tuple(str(c) for c in names)
         elif self.codec.fs and not math.isclose(self.codec.fs, self.fs):
-            log.warning("device now reports %g Hz; keeping %g Hz for this session",
-                        self.codec.fs, self.fs)
+            if not self._stats.rate_changes:
+                log.warning("device now reports %g Hz; keeping %g Hz for this session (the "
+                            "summary counts the frames after it)", self.codec.fs, self.fs)
+            self._stats.rate_changes += 1
         return self.fs, self.channels
 
     def _sample_block(self, packet: Packet, fallback_time: float | None) -> SampleBlock:

@@ -40,6 +40,9 @@ class SourceStats:
     skipped_bytes: int = 0
     bytes_received: int = 0
     markers: int = 0
+    rate_changes: int = 0
+    """Sample frames that came after the device announced a rate other than the session's (the
+    session keeps the rate of its first samples; warned once, counted here)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (for JSON summaries)."""

@@ -121,3 +121,34 @@ def test_samples_before_the_info_frame_wait_for_it() -> None:
     blocks = dec.apply(Received(INFO + _frame(20), 0.1))
     assert [b.stream_index for b in blocks] == [0, 10, 20]
     assert blocks[0].fs == 100.0 and blocks[0].channels == ("a", "b")
+
+
+def _info(**fields) -> bytes:
+    return EmgfCodec.encode_info({"device": "t", "channels": ["a", "b"], **fields})
+
+
+def test_an_impossible_or_changed_rate_is_warned_once_and_the_session_goes_on(caplog) -> None:
+    # Firmware that says fs=inf, then keeps announcing another rate before every frame: the
+    # session keeps the rate its first samples came at, says so once, counts the rest.
+    dec = _emgf_decoder()
+    dec.apply(LinkUp(0.0))
+    blocks = dec.apply(Received(_info(fs=100.0) + _frame(0), 0.1))
+    blocks += dec.apply(Received(_info(fs=float("inf")) + _frame(10), 0.2))
+    for k in range(2, 40):
+        blocks += dec.apply(Received(_info(fs=50.0) + _frame(10 * k), 0.1 * k))
+    assert [b.fs for b in blocks] == [100.0] * 40
+    assert dec.stats.samples_received == 400 and dec.stats.samples_lost == 0
+    changed = [r for r in caplog.records if "reports 50 Hz" in r.getMessage()]
+    assert len(changed) == 1
+    assert dec.stats.rate_changes == 38
+
+
+def test_a_channel_count_changed_mid_stream_is_counted_not_fatal(caplog) -> None:
+    dec = _emgf_decoder()
+    dec.apply(LinkUp(0.0))
+    blocks = dec.apply(Received(_info(fs=100.0) + _frame(0), 0.1))
+    three = EmgfCodec.encode_info({"device": "t", "fs": 100.0, "channels": ["a", "b", "c"]})
+    blocks += dec.apply(Received(three + _frame(10, n_ch=3) + _frame(20, n_ch=3), 0.2))
+    assert [b.samples.shape[1] for b in blocks] == [2]
+    assert dec.stats.bad_frames >= 2
+    assert sum("3 channels" in r.getMessage() for r in caplog.records) == 1
