@@ -75,6 +75,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.batch import BatchOutputs, summary_table
     from emgspasm.batch_run import run_batch
 
+    if args.model:
+        from emgspasm.detect.classifier import load_model
+
+        try:  # once, here: a bad model file is one error, not one per recording
+            load_model(args.model)
+        except (OSError, ValueError) as exc:  # missing, or `ModelFileError` (names the file)
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     opts = AnalyzeOptions(fs=args.fs, units=args.units, model=args.model, pairs=args.pairs,
                           mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass,
                           alerts=args.alerts)

@@ -28,10 +28,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
+from emgspasm.detect.model_file import ModelFileError, check_archive, check_contents
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
+from emgspasm.events import LABELS
 
 NONE_LABEL = "none"
 """Training label of episodes that match no true event (noise, crosstalk)."""
+
+MODEL_CLASSES = frozenset(LABELS) | {NONE_LABEL}
+"""The answers a model file may give: anything else would become an unknown event label."""
 
 DEFAULT_MODEL = "default.skops"
 
@@ -119,7 +124,10 @@ def _load_cached(path: Path, mtime_ns: int) -> EpisodeModel:
 
 def load_model(path: str | Path | None = None) -> EpisodeModel:
     """Load a model file (default: the one shipped with the package), trusting only
-    scikit-learn / numpy classes; anything else is refused with the offending type names."""
+    scikit-learn / numpy classes; anything else is refused with the offending type names.
+
+    Raises `FileNotFoundError` for a missing file and `ModelFileError` (a ValueError naming
+    the file) for one that is not a usable model (`emgspasm.detect.model_file`)."""
     if path is None:
         ref = resources.files("emgspasm.models").joinpath(DEFAULT_MODEL)
         with resources.as_file(ref) as p:
@@ -133,17 +141,29 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
 
 
 def _load(path: Path) -> EpisodeModel:
+    """Read, audit and check a model file (see `emgspasm.detect.model_file` for what a file of
+    trusted types alone could still do, and why each check comes where it does)."""
+    check_archive(path)
     try:
-        # A file made by `emgspasm train` needs only these trusted: trying them first spares
-        # the second parse of the file that listing its types takes (0.17 s of a ~0.4 s load).
-        obj = sio.load(path, trusted=_TRAINED_TYPES)
-    except UntrustedTypesFoundException:
-        untrusted = sio.get_untrusted_types(file=path)
-        refused = [t for t in untrusted if not _is_trusted_class(t)]
-        if refused:
-            raise ValueError(f"{path}: refusing to load untrusted types {refused}") from None
-        obj = sio.load(path, trusted=untrusted)
-    return EpisodeModel(obj["estimator"], tuple(obj["feature_names"]), obj.get("recipe"))
+        try:
+            # A file made by `emgspasm train` needs only these trusted: trying them first
+            # spares the second parse of the file that listing its types takes (0.17 s of a
+            # ~0.4 s load).
+            obj = sio.load(path, trusted=_TRAINED_TYPES)
+        except UntrustedTypesFoundException:
+            untrusted = sio.get_untrusted_types(file=path)
+            refused = [t for t in untrusted if not _is_trusted_class(t)]
+            if refused:
+                raise ModelFileError(f"{path}: refusing to load untrusted types {refused}"
+                                     ) from None
+            obj = sio.load(path, trusted=untrusted)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # a damaged schema can fail inside skops in many ways
+        raise ModelFileError(f"{path}: not a readable skops model ({type(exc).__name__}: "
+                             f"{exc})") from None
+    estimator, feature_names, recipe = check_contents(obj, path, MODEL_CLASSES)
+    return EpisodeModel(estimator, feature_names, recipe)
 
 
 def _is_trusted_class(name: str) -> bool:

@@ -14,6 +14,7 @@ from sklearn.utils import Bunch
 from emgspasm.detect import classifier
 from emgspasm.detect.classifier import EpisodeModel, load_model
 from emgspasm.detect.episode_features import FEATURE_NAMES
+from emgspasm.detect.model_file import ModelFileError
 
 
 @pytest.fixture
@@ -58,11 +59,11 @@ def test_a_trained_model_round_trips_through_the_fast_path(tmp_path, audits):
 
 
 def test_other_scikit_learn_types_load_through_the_audit(tmp_path, audits):
-    # Not what `train` writes: a scaler in front, and a scikit-learn `Bunch` in the recipe --
-    # a type outside skops' defaults and `_TRAINED_TYPES`, so the fast path refuses the file
-    # and the audit of its types (all scikit-learn) must let it through.
-    est, x = _fitted(make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=3)))
-    path = tmp_path / "pipe.skops"
+    # Not what `train` writes: a scikit-learn `Bunch` in the recipe -- a type outside skops'
+    # defaults and `_TRAINED_TYPES`, so the fast path refuses the file and the audit of its
+    # types (all scikit-learn) must let it through.
+    est, x = _fitted(HistGradientBoostingClassifier(max_iter=3))
+    path = tmp_path / "bunch.skops"
     sio.dump({"estimator": est, "feature_names": list(FEATURE_NAMES),
               "recipe": Bunch(a=1)}, path, compression=zipfile.ZIP_DEFLATED)
     assert "sklearn.utils._bunch.Bunch" in sio.get_untrusted_types(file=path)
@@ -71,6 +72,14 @@ def test_other_scikit_learn_types_load_through_the_audit(tmp_path, audits):
     assert len(audits) == 1
     assert isinstance(model.recipe, Bunch) and model.recipe.a == 1
     assert model.predict(x[:3])[0] == list(est.predict(x[:3]))
+
+
+def test_an_estimator_other_than_the_trained_one_is_refused(tmp_path, audits):
+    # Every type in it is scikit-learn's, but a scaler in front is not what `train` fits.
+    est, _ = _fitted(make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=3)))
+    _dump(tmp_path / "pipe.skops", est)
+    with pytest.raises(ModelFileError, match="holds a Pipeline, not the HistGradient"):
+        load_model(tmp_path / "pipe.skops")
 
 
 def test_a_file_carrying_foreign_types_is_refused(tmp_path, audits):
