@@ -231,10 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     d = sub.add_parser("demo", help="simulate a session, stream it, print labels and scores")
-    d.add_argument("--duration", type=float, default=120.0)
-    d.add_argument("--fs", type=float, default=1000.0)
-    d.add_argument("--channels", type=int, default=4)
-    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--duration", type=float, default=120.0,
+                   help="seconds of simulated session (default 120)")
+    d.add_argument("--fs", type=float, default=1000.0,
+                   help="sampling rate in Hz (default 1000; below 400 no twitch is labelled)")
+    d.add_argument("--channels", type=int, default=4,
+                   help="number of EMG channels (default 4)")
+    d.add_argument("--seed", type=int, default=7,
+                   help="simulator seed: the same seed gives the same session (default 7)")
     d.add_argument("--realtime", action="store_true", help="pace the stream at real time")
     d.set_defaults(func=cmd_demo)
 
