@@ -3,7 +3,7 @@
 An event is emitted when its episode ends -- for a cramp that may be minutes after it began.
 A person in a cramp, or a clinician watching a stream, needs to know while it lasts, so the
 pipeline also classifies each sustained episode in progress on what it has shown so far and
-announces it once the label is decidable (SPEC.md: within 1 s of that). An alert is not an
+announces it once the label is decidable (docs/scoring.md: within 1 s of that). An alert is not an
 event: the event still comes at the end, carrying `alerted_at_s` when an alert announced its
 label, and an alert whose episode ends up labelled otherwise was a false alarm.
 """

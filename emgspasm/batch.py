@@ -5,7 +5,7 @@ and optionally the report's signal profile, CSV events, an annotated EDF+/BDF+ c
 returns an `AnalysisResult`. It never raises for a bad input file: the reason goes into the
 result, so a batch carries on past it. It depends only on its arguments (no globals, no
 shared state), which is what lets the same call run in this process, in a local process pool
-or on a Dask cluster (DESIGN.md "Scale beyond one machine").
+or on a Dask cluster (docs/architecture.md#design-choices).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class AnalysisResult:
 
 
 def events_path_for(path: str | Path, out_dir: str | Path) -> Path:
-    """`DIR/<stem>.events.jsonl` for an input `X.ext` (DESIGN.md contract)."""
+    """`DIR/<stem>.events.jsonl` for an input `X.ext` (docs/architecture.md#contracts)."""
     return Path(out_dir) / f"{Path(path).stem}.events.jsonl"
 
 

@@ -1,4 +1,4 @@
-"""The `emgspasm` command line (argparse subcommands; DESIGN.md "Contracts")."""
+"""The `emgspasm` command line (argparse subcommands; docs/architecture.md#contracts)."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "cramp, twitch, rigidity or artifact")
     s.set_defaults(func=cmd_simulate)
 
-    e = sub.add_parser("evaluate", help="score predicted events against truth (SPEC.md)")
+    e = sub.add_parser("evaluate", help="score predicted events against truth (docs/scoring.md)")
     e.add_argument("--truth", required=True, help="directory of X.truth.jsonl files")
     e.add_argument("--pred", required=True, help="directory of X.events.jsonl files")
     e.add_argument("--json", help="also write the report as JSON here")

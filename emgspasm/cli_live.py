@@ -1,6 +1,6 @@
 """The live commands of the `emgspasm` CLI: ``stream``, ``replay``, ``emulate``, ``devices``.
 
-`add_live_commands(subparsers)` adds them to the main parser (DESIGN.md "Contracts"); this
+`add_live_commands(subparsers)` adds them to the main parser (docs/architecture.md#contracts); this
 module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
 1 the session failed (port cannot be opened, device not found, decode error, no valid frame
 from the device, or an output such as a recording failed part-way: the session went on

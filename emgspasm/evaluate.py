@@ -1,4 +1,4 @@
-"""Score predicted events against truth events (SPEC.md "Scoring").
+"""Score predicted events against truth events (docs/scoring.md).
 
 The rules, and why they are what they are:
 
@@ -84,13 +84,13 @@ At 0.5 a one-channel truth matches a prediction that adds one neighbour (1/2) bu
 (1/3), and a pair co-contraction matches a prediction on either of its channels alone (1/2)."""
 
 TWITCH_TOL_S = 0.025
-"""Centre tolerance for point-like labels (SPEC.md: ±25 ms)."""
+"""Centre tolerance for point-like labels (docs/scoring.md: ±25 ms)."""
 
 TWITCH_TIGHT_TOL_S = 0.010
-"""The stricter centre tolerance also reported for twitches (SPEC.md: ±10 ms)."""
+"""The stricter centre tolerance also reported for twitches (docs/scoring.md: ±10 ms)."""
 
 ONSET_THRESHOLDS_S: tuple[float, ...] = (0.025, 0.050, 0.100)
-"""Onset-error bands reported as "% within" (SPEC.md)."""
+"""Onset-error bands reported as "% within" (docs/scoring.md)."""
 
 POINT_LABELS: frozenset[str] = frozenset({"twitch"})
 """Labels matched by centre distance instead of IoU: events too short for IoU to be fair."""
@@ -682,8 +682,9 @@ def score(
 ) -> Report:
     """Score predictions against truth, per recording and pooled (see the module docstring).
 
-    ``hidden`` maps a recording to labels the pipeline said it could not show there (SPEC "say
-    what cannot be seen"): that recording's true events of those labels are not scored, and
+    ``hidden`` maps a recording to labels the pipeline said it could not show there
+    (docs/labels.md#saying-what-cannot-be-seen): that recording's true events of those labels are
+    not scored, and
     the report lists what was left out (``Report.hidden``).
 
     The recordings scored are the keys of ``truth_by_recording`` (a recording with an empty truth

@@ -1,4 +1,4 @@
-"""The event: the one record every layer above the DSP speaks (DESIGN.md "Event line").
+"""The event: the one record every layer above the DSP speaks (docs/architecture.md#event-line).
 
 An event is an interval on one or more channels with a label. Truth files written by the
 simulator and predictions written by the pipeline use the same form, so `evaluate` can compare
@@ -19,7 +19,7 @@ LABELS: tuple[str, ...] = ("voluntary", "cramp", "twitch", "rigidity", "artifact
 """Labels the pipeline emits today. `spasm` and `clonus` are reserved for later classes."""
 
 PRECEDENCE: tuple[str, ...] = ("artifact", "cramp", "rigidity", "twitch", "voluntary")
-"""SPEC.md: where classes overlap on a channel, the earlier label wins."""
+"""docs/labels.md: where classes overlap on a channel, the earlier label wins."""
 
 _CORE_FIELDS = ("start_s", "end_s", "label", "channels", "confidence")
 

@@ -1,7 +1,8 @@
 """Bounded queues for the live runner that count what they shed, and never shed silently.
 
 When the detector falls behind the device, something has to give, and it must not be memory
-(DESIGN.md: bounded queues) nor the truth (nothing lost silently). `BlockQueue` sheds the
+(docs/architecture.md#invariants: bounded queues) nor the truth (nothing lost silently).
+`BlockQueue` sheds the
 *oldest* waiting block, so the live labels stay fresh, and carries the shed samples forward as
 a gap in front of the next block: the pipeline then restarts its filters there instead of
 bridging the hole. The recording is written before this queue, so shedding never touches it.

@@ -56,7 +56,7 @@ class Sink:
 
 
 class EventsJsonlSink(Sink):
-    """Events as JSON lines (the DESIGN "Event line"), flushed as each one is emitted."""
+    """Events as JSON lines (docs/architecture.md#event-line), flushed as each one is emitted."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -110,8 +110,9 @@ class Pipeline:
             self._partner[a], self._partner[b] = b, a
         self.collect = collect
         self.hidden = hidden_labels(self.fs, self.config)
-        """Labels this recording cannot show at its rate, with the reason (SPEC "say what
-        cannot be seen"): they are never emitted, and callers tell the user once."""
+        """Labels this recording cannot show at its rate, with the reason
+        (docs/labels.md#saying-what-cannot-be-seen): they are never emitted, and callers tell the
+        user once."""
         self.alerts = alerts and not collect
         self.model = None if collect else (
             model if isinstance(model, EpisodeModel) else load_model(model))

@@ -1,6 +1,7 @@
 """Device registry: a device name -> how to reach it, decode it and scale it.
 
-Data, not code paths (DESIGN.md, the bleak lesson): each supported device is one `DeviceSpec`
+Data, not code paths (docs/architecture.md#design-choices): each supported device is one
+`DeviceSpec`
 in `DEVICES` naming its transport, codec (and codec options), start/stop commands, rate,
 channel names and µV scale. `open_source` turns an entry into a live `Source` by looking the
 transport up in a table, never with ``if device == ...``. Adding a device is adding an entry.

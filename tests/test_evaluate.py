@@ -1,4 +1,4 @@
-"""Scoring (SPEC.md "Scoring"): hand-built cases whose answers can be worked out on paper, a
+"""Scoring (docs/scoring.md): hand-built cases whose answers can be worked out on paper, a
 brute-force cross-check of the vectorised matcher, and the property that perfect predictions
 score F1 = 1."""
 

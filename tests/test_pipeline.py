@@ -227,7 +227,7 @@ def test_events_are_emitted_at_the_decision_time_they_carry():
 
 
 def test_a_sustained_event_is_announced_while_in_progress(session, reference):
-    # SPEC.md: a cramp or rigidity alarm within ~1 s of the class becoming decidable (its
+    # docs/scoring.md: a cramp or rigidity alarm within ~1 s of the class becoming decidable (its
     # minimum duration), not when the episode ends; the event then says when it was announced.
     _, events, alerts = reference
     assert {a["alert"] for a in alerts} >= {"cramp", "rigidity"}, "the session has both"

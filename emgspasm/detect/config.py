@@ -1,7 +1,8 @@
 """Every number the detector uses, named, with where it comes from.
 
 Nothing here is in µV: amplitudes are multiples of the channel's own noise floor, and durations
-are converted to samples from `fs` by `DetectorGeometry`. The defaults come from SPEC.md (event
+are converted to samples from `fs` by `DetectorGeometry`. The defaults come from docs/labels.md
+(event
 durations, isolation of fasciculations) or from false-alarm arithmetic on Gaussian noise (the
 thresholds); each is documented where it is defined.
 """
@@ -52,7 +53,7 @@ class DetectorConfig:
 
     ecg_cancel: bool = True
     """Take tracked heartbeats (continuous ECG crosstalk) out of the activity envelopes
-    (`emgspasm.dsp.ecg`): SPEC counts continuous ECG as background, never an event, and a
+    (`emgspasm.dsp.ecg`): docs/labels.md counts continuous ECG as background, never an event, and a
     fasciculation between two beats is still a twitch. Channels without a locked beat train
     are untouched."""
 
@@ -135,7 +136,7 @@ class DetectorConfig:
     ballistic efforts]; a shorter non-twitch blip is a fragment, not a voluntary event."""
     cramp_min_s: float = 3.0
     rigidity_min_s: float = 10.0
-    """SPEC.md minimum durations: a shorter episode cannot carry these labels."""
+    """Minimum durations (docs/labels.md): a shorter episode cannot carry these labels."""
 
     twitch_max_s: float = 0.06
     """A fasciculation is one MUAP (≤ 25 ms) or a doublet (30–35 ms apart): an episode whose
@@ -152,8 +153,9 @@ class DetectorConfig:
     0.77 at no cost elsewhere. Measured figures: README "Measured figures"."""
 
     twitch_min_fs: float = 400.0
-    """Below this rate fasciculations are not labelled at all (SPEC "say what cannot be
-    seen"). A surface MUAP lasts 5-25 ms with most of its energy at 50-250 Hz; an armband at
+    """Below this rate fasciculations are not labelled at all
+    (docs/labels.md#saying-what-cannot-be-seen). A surface MUAP lasts 5-25 ms with most of its
+    energy at 50-250 Hz; an armband at
     200-250 Hz keeps 20-100 Hz of it, where quantisation steps, motion and hum harmonics look
     the same, and the real armband recordings we have gave hundreds of false twitches per
     hour there. The pipeline says so once (`Pipeline.hidden`) instead of guessing."""
@@ -161,7 +163,7 @@ class DetectorConfig:
     alert_step_s: float = 0.5
     """A sustained episode still in progress is classified on what it has shown so far every
     this often once it is old enough to carry a sustained label (`cramp_min_s`,
-    `rigidity_min_s`): SPEC.md wants a cramp or rigidity alarm within 1 s of the class
+    `rigidity_min_s`): docs/scoring.md wants a cramp or rigidity alarm within 1 s of the class
     becoming decidable, not when the episode ends minutes later."""
 
     alert_horizon_s: float = 20.0

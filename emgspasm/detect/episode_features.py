@@ -3,7 +3,7 @@
 All amplitudes are in multiples of the channel's noise floor (scale-free across people and
 electrodes); durations in seconds; spectral figures in Hz. The same channel summary is computed
 for the episode's own channel and, over the same interval, for its agonist/antagonist partner,
-because the separating signatures of SPEC.md are cross-channel: a cramp is localised (partner
+because the separating signatures of docs/labels.md are cross-channel: a cramp is localised (partner
 quiet), rigidity is on both at once, voluntary contraction co-activates the antagonist a little.
 """
 

@@ -1,4 +1,5 @@
-"""Duration limits that are definitions, not statistics (SPEC.md), imposed rather than hoped for.
+"""Duration limits that are definitions, not statistics (docs/labels.md), imposed rather than hoped
+for.
 
 A fasciculation is a single MUAP or a doublet: an *episode* longer than `twitch_max_s` cannot be
 a twitch. A cramp lasts ≥ 3 s and rigidity ≥ 10 s, but those are checked on the assembled

@@ -1,6 +1,7 @@
 """Per-channel noise floor that adapts to the recording and is robust to the activity it gates.
 
-Amplitudes differ 10x between people and electrodes (SPEC.md), so every threshold is a multiple
+Amplitudes differ 10x between people and electrodes (docs/signal.md), so every threshold is a
+multiple
 of this floor. Once per update period (1 s) each channel contributes the low quantile of its
 short RMS; the floor is a low percentile (`history_quantile`) of the last `memory` seconds of
 such contributions (minimum statistics, as in speech enhancement). One quiet second anywhere in

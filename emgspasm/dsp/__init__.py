@@ -2,7 +2,7 @@
 
 Everything here is designed from ``fs`` (200 Hz Myo to multi-kHz lab amplifiers), runs causally
 with explicit state, and gives identical results however the signal is chunked -- the
-properties live, replay and batch analysis rely on (DESIGN.md, "Invariants").
+properties live, replay and batch analysis rely on (docs/architecture.md#invariants).
 
 Typical flow: :func:`design_emg_filter` -> :class:`StreamingFilter` (live) or :func:`emg_clean`
 (offline) -> :class:`MainsCanceller` (hum subtracted without ringing) -> :class:`EcgCanceller`

@@ -22,7 +22,8 @@ from scipy import signal
 __all__ = ["DEFAULT_RMS_WINDOW_S", "rms_envelope", "teager_kaiser"]
 
 #: 50 ms trailing window: long enough to average over several motor-unit potentials (surface MUAPs
-#: last 10-20 ms, SPEC.md) so the envelope is smooth, short enough that a voluntary onset still
+#: last 10-20 ms, docs/signal.md) so the envelope is smooth, short enough that a voluntary onset
+#: still
 #: shows within the 125 ms latency budget [Farrell & Weir 2007].
 DEFAULT_RMS_WINDOW_S: float = 0.05
 

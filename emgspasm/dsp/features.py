@@ -49,7 +49,8 @@ __all__ = [
 
 #: Default ZC/SSC/WAMP threshold as a fraction of each window's own RMS, used when the caller has
 #: no noise-floor estimate.  Relative thresholds make these counts scale-free -- amplitudes differ
-#: 10x between people and electrodes (SPEC.md) -- so they describe waveform shape while MAV/RMS
+#: 10x between people and electrodes (docs/signal.md) -- so they describe waveform shape while
+#: MAV/RMS
 #: carry amplitude; 10 % ignores wiggles from quantisation and low-level noise riding on the
 #: signal yet counts nearly every genuine crossing.  Prefer passing ``thresholds`` = k x the
 #: recording's noise RMS (e.g. k = 3) once the noise floor is known.
@@ -63,7 +64,8 @@ ENVELOPE_SMOOTH_S: float = 0.025
 #: Named frequency bands ``[low, high)`` in Hz for the band-power fractions.  ``bp_low`` is
 #: movement artefact / residual ECG territory (below the 20 Hz EMG edge), ``bp_20_50`` the low
 #: EMG band where fatigue and slow (type I) units shift power, ``bp_50_150`` where the median
-#: frequency of a healthy contraction lies (~85-120 Hz, SPEC.md), ``bp_150_plus`` the fast-unit /
+#: frequency of a healthy contraction lies (~85-120 Hz, docs/signal.md), ``bp_150_plus`` the
+#: fast-unit /
 #: high-frequency tail.  Bands stop at Nyquist: at 200 Hz ``bp_50_150`` is 50-100 Hz and
 #: ``bp_150_plus`` is 0 (there is no spectrum above 100 Hz); at 250 Hz the same holds.
 BANDS_HZ: dict[str, tuple[float, float]] = {

@@ -3,7 +3,7 @@
 Why this shape (after :mod:`scipy.signal`): the design is a pure function of ``fs`` returning
 second-order sections, so the same coefficients serve a 200 Hz Myo armband, a 250 Hz Cyton and a
 4 kHz lab amplifier; running them is ``sosfilt`` with explicit state, so a live block-by-block
-session and an offline pass over a whole file produce *bit-identical* samples (DESIGN.md,
+session and an offline pass over a whole file produce *bit-identical* samples (docs/architecture.md,
 "Chunk invariance" and "Causality"). ``filtfilt`` is never used: it is non-causal and its output
 would change as more of the signal arrives.
 
@@ -74,7 +74,8 @@ MIN_BAND_RATIO: float = 1.25
 #: section is ill-conditioned.  With the band clipped at 0.9 Nyquist this is a second guard.
 NOTCH_NYQUIST_GUARD: float = 0.95
 
-#: The usual ECG-rejection high-pass for trunk muscles (SPEC.md): a trade-off between removing
+#: The usual ECG-rejection high-pass for trunk muscles (docs/signal.md): a trade-off between
+#: removing
 #: QRS energy, concentrated below ~30 Hz, and keeping low-frequency EMG.  Not applied by default;
 #: pass ``ecg_highpass_hz=ECG_HIGHPASS_HZ``.
 ECG_HIGHPASS_HZ: float = 30.0

@@ -3,7 +3,7 @@
 Every function reduces along the *last* axis of a C-contiguous array and treats the leading axes
 as independent rows.  That is deliberate: numpy's sums, cumulative sums and ``rfft`` then compute
 each row the same way however many rows are in the batch, so a window's features do not depend on
-which other windows were computed alongside it (chunk invariance, DESIGN.md).
+which other windows were computed alongside it (chunk invariance, docs/architecture.md).
 
 >>> import numpy as np
 >>> from emgspasm.dsp.spectrum import median_frequency, window_periodogram

@@ -2,7 +2,8 @@
 
 One small interface over many formats (like MNE's readers or bleak's backends): the analysis
 code asks for `chunks(n)` and never learns whether the bytes were EDF, CSV or text. Readers
-stream, so analysing a 24-hour file takes memory independent of its length (DESIGN.md).
+stream, so analysing a 24-hour file takes memory independent of its length
+(docs/architecture.md#invariants).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """CSV recordings: a header row, an optional ``time_s`` column, one column per channel.
 
-Values are in `units` (default µV, DESIGN.md contract). With ``time_s`` the rate comes from the
+Values are in `units` (default µV, docs/architecture.md#contracts). With ``time_s`` the rate comes
+from the
 time column and every stamp is checked against the sampling grid (jumps of whole samples are
 gaps; irregular stamps are an error naming the line); without it, ``fs=`` is required. Rows are
 parsed in blocks by numpy; a bad cell is reported with its line and column.

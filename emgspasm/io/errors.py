@@ -2,7 +2,7 @@
 
 A batch run over thousands of files records each failure and carries on, so every message has
 to stand on its own: it names the file and, where it helps, the line or byte where reading went
-wrong (DESIGN.md, "Bad input gets a clear error").
+wrong (docs/architecture.md#invariants).
 """
 
 from __future__ import annotations

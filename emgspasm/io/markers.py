@@ -1,7 +1,8 @@
 """Annotation texts that carry I/O bookkeeping through EDF+/BDF+ files.
 
 EDF+ has no field for "samples were lost here" or "the last data record is only partly real",
-yet DESIGN.md requires gaps to be annotated in recordings and nothing to be lost silently. Both
+yet docs/architecture.md requires gaps to be annotated in recordings and nothing to be lost
+silently. Both
 facts are therefore written as ordinary EDF+ annotations with a fixed, human-readable text, so
 other viewers (EDFbrowser, MNE) show them and our reader turns them back into `gaps` and the
 true sample count. The sample numbers are in the text because EDF+ onsets are stored to

@@ -1,6 +1,7 @@
 """Annotations of a CSV recording, kept in a JSON-lines file beside it.
 
-CSV has nowhere to put "electrode reseated at 12 s", and DESIGN.md forbids losing it silently,
+CSV has nowhere to put "electrode reseated at 12 s", and docs/architecture.md forbids losing it
+silently,
 so `X.csv` keeps its annotations in `X.annotations.jsonl` (one object per line, the same style
 as the event files). The name does not end in ``.csv``, so ``analyze *.csv`` never mistakes it
 for a recording.

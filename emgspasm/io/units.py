@@ -1,6 +1,7 @@
 """Physical units of voltage samples, all converted to microvolts.
 
-Everything above the I/O layer works in µV (DESIGN.md), so a reader multiplies by one scale
+Everything above the I/O layer works in µV (docs/architecture.md), so a reader multiplies by one
+scale
 factor per channel and nothing else needs to know what the file used. EDF dimension fields are
 free text written by many programs, hence the tolerant spelling (``uV``, ``µV``, ``UV``, ``mv``).
 """

@@ -73,7 +73,7 @@ def overview_png(profile: RecordingProfile, events: Sequence[Event]) -> str:
         min_width = MIN_SPAN_PX * duration / (0.88 * WIDTH_IN * fig.dpi)
         centres = profile.strip_times_s + 0.5 * profile.strip_samples / profile.fs
         gap_spans = _gap_spans(profile)
-        # Washes are drawn in reverse SPEC precedence, so a cramp's shows over a twitch's.
+        # Washes are drawn in reverse label precedence, so a cramp's shows over a twitch's.
         draw_order = sorted(labels, key=lambda lb: -PRECEDENCE.index(lb)
                             if lb in PRECEDENCE else 1)
         for c, (ax, name) in enumerate(zip(axes, channels, strict=True)):

@@ -14,7 +14,8 @@ import numpy as np
 from emgspasm.report.profile import RecordingProfile
 
 NOISE_FLOOR_HIGH_UV = 20.0
-"""A clean resting surface-EMG baseline is a few µV RMS (SPEC.md; De Luca 2010). Above 20 µV in
+"""A clean resting surface-EMG baseline is a few µV RMS (docs/signal.md; De Luca 2010). Above 20 µV
+in
 the quietest seconds the electrode contact is poor, the impedance high, or the muscle never
 rests; twitches and weak rigidity, tens of µV at the surface, may then be missed."""
 

@@ -51,7 +51,7 @@ CONTEXT_FRACTION = 0.5
 """Context on each side, as a fraction of the event's duration, within the bounds below."""
 
 CONTEXT_MIN_S = 0.3
-"""At least 0.3 s each side: a twitch's 250 ms of surrounding quiet (SPEC.md) is visible."""
+"""At least 0.3 s each side: a twitch's 250 ms of surrounding quiet (docs/labels.md) is visible."""
 
 CONTEXT_MAX_S = 3.0
 """At most 3 s each side: enough to see the onset of a cramp against rest."""

@@ -29,7 +29,7 @@ LABEL_COLORS: dict[str, str] = {
     "twitch": "#DD8452",  # orange: brief, needs a colour that stands out in thin marks
     "rigidity": "#8172B3",  # purple
     "artifact": "#937860",  # brown: not muscle (grey is taken by signals and gaps)
-    "spasm": "#55A868",  # reserved labels (SPEC.md), so they are stable when they arrive
+    "spasm": "#55A868",  # reserved labels (docs/labels.md), so they are stable when they arrive
     "clonus": "#DA8BC3",
 }
 """Colour of each label in every figure and table (colour-blind-safe "deep" palette)."""

@@ -1,4 +1,4 @@
-"""Physiologically grounded surface-EMG simulator with ground truth (SPEC "Simulator").
+"""Physiologically grounded surface-EMG simulator with ground truth (docs/signal.md#the-simulator).
 
 Public API::
 
@@ -10,7 +10,8 @@ Public API::
     write_simulation(sim, path) -> (recording_path, truth_path)   # + <stem>.meta.json
 
 The package module is itself callable (`emgspasm.simulate(...)` ≡ `simulate(...)`), so the
-DESIGN contract `emgspasm.simulate(...)` holds without shadowing this subpackage.
+contract `emgspasm.simulate(...)` (docs/architecture.md#python-api) holds without shadowing this
+subpackage.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Artifact waveforms: what is not muscle (SPEC labels table, `artifact` row).
+"""Artifact waveforms: what is not muscle (docs/labels.md#the-five-labels, `artifact` row).
 
 Each function returns samples on the time axis `t` (seconds from the artifact's start) for one
 unit-scaled waveform; scenarios/artifact.py draws the parameters, scales them per channel and
-writes them into the recording. Why these six: SPEC lists the signatures the detector must
+writes them into the recording. Why these six: docs/labels.md lists the signatures the detector must
 reject – energy mainly < 20 Hz (motion), step + exponential decay (electrode pop), 50/60 Hz and
 harmonics, periodic QRS at 1–2 Hz (ECG), identical on all channels (common mode), clipping and
 flat line (lead-off).

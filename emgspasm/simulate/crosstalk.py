@@ -2,7 +2,8 @@
 
 Why: surface electrodes over neighbouring muscles pick up a little of each other's activity
 through the volume conductor, low-pass filtered by the tissue. The brief asks for 0–10 % of a
-channel's EMG on its pair partner; SPEC's "localised" cramp criterion means the partner is quiet
+channel's EMG on its pair partner; the "localised" cramp criterion (docs/labels.md) means the
+partner is quiet
 *apart from* this crosstalk, so the detector must learn to discount it.
 """
 

@@ -1,7 +1,7 @@
 """Continuous ECG crosstalk: background on trunk and proximal channels, never an event.
 
 Why: on trunk, shoulder and thigh electrodes the heart's QRS complexes pass the 20 Hz high-pass
-as short spikes once a second, for the whole recording. SPEC counts them as background: a
+as short spikes once a second, for the whole recording. docs/labels.md counts them as background: a
 detector must neither turn each beat into an event nor let beats hide a fasciculation between
 them. The standard variety has ECG only as 3–15 s artifact episodes; the wide variety (training)
 adds this continuous form to 1–2 channels of 40 % of sessions, with the artifact module's P-QRS-T

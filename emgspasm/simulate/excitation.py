@@ -1,6 +1,7 @@
 """Excitation (common drive) waveforms on the control grid, as fractions of MVC.
 
-Why: SPEC says each class is "a different excitation pattern … on such a pool". These helpers
+Why: docs/signal.md#the-simulator makes each class "a different excitation pattern … on such a
+pool". These helpers
 build the patterns: trapezoids (voluntary ramps), smooth tapers (cramp onset/offset), and a
 low-pass random fluctuation of the common drive (force is never perfectly steady).
 """

@@ -1,6 +1,7 @@
 """Per-group occupancy used to schedule events without overlap.
 
-Why: SPEC/brief require that truth events of different classes never overlap on a channel or
+Why: docs/signal.md#recording-conditions requires that truth events of different classes never
+overlap on a channel or
 its pair partner, with ≥ 1 s rest between events on a pair. Each channel group (a pair, or the
 unpaired last channel) is a lane with a "free from" time; an event reserves every group it
 touches, so independent pairs can be busy at the same time while common-mode artifacts wait

@@ -1,6 +1,7 @@
 """Channel names and the agonist/antagonist montage.
 
-Why: SPEC's rigidity signature is activity "in agonist and antagonist at once" and a cramp is
+Why: the rigidity signature (docs/labels.md) is activity "in agonist and antagonist at once" and a
+cramp is
 "localised: one channel, neighbours quiet", so the simulator needs to know which channels face
 each other. The default montage (also what the detector assumes without a user montage) pairs
 consecutive channels: (ch1, ch2), (ch3, ch4), …; an odd last channel is unpaired.

@@ -1,6 +1,7 @@
 """The motor-unit pool of one channel (Fuglevand, Winter & Patla 1993).
 
-Why: SPEC "Simulator" grounds every EMG class in one pool per muscle – recruitment thresholds
+Why: docs/signal.md#the-simulator grounds every EMG class in one pool per muscle – recruitment
+thresholds
 spread exponentially over ~30-fold, firing from 8 Hz at recruitment rising linearly with
 excitation to 35 Hz (25 Hz for the last unit), MUAP amplitudes spread 50–100-fold by rank.
 Voluntary, cramp, twitch and rigidity are different excitation patterns / firing statistics on

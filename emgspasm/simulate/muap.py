@@ -4,11 +4,11 @@ Why Hermite–Rodriguez (HR) functions: the first- and second-order HR functions
 analytic model of biphasic and triphasic surface MUAPs (Lo Conte et al. 1994). A random signed
 mixture of the two, with different time scales before and after the peak (asymmetry) and a
 random polarity, gives varied but plausible shapes; each is scaled so its duration (span where
-|MUAP| ≥ 5 % of its peak) is 10–20 ms (SPEC "Simulator").
+|MUAP| ≥ 5 % of its peak) is 10–20 ms (docs/signal.md#the-simulator).
 
 Why continuous time: MUAPs are evaluated at the exact (sub-sample) discharge instants, so the
 waveform is the continuous shape sampled at `fs` – correct at 4 kHz and, at 200 Hz, simply
-coarsely sampled (SPEC: never special-case low rates). Placement is vectorised over spikes
+coarsely sampled (docs/signal.md: never special-case low rates). Placement is vectorised over spikes
 (index arithmetic + `np.bincount`), no per-sample Python loop.
 """
 

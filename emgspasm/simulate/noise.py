@@ -1,6 +1,7 @@
 """Background present on every recording: noise, a small mains hum, baseline wander.
 
-Why: SPEC "The surface-EMG signal" – a clean resting baseline of a few µV RMS, mains 50/60 Hz
+Why: docs/signal.md#the-surface-emg-signal – a clean resting baseline of a few µV RMS, mains 50/60
+Hz
 with harmonics, and slow drift – none of which is an event. The noise is white plus a
 low-pass-coloured part (amplifier/electrode noise is not perfectly white); both parts are scaled
 so the channel's background noise RMS is exactly `noise_uv` (the denominator of snr_db). The

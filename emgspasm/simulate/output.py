@@ -1,6 +1,6 @@
 """Writing a simulation to disk: recording, truth and parameters side by side.
 
-Why: DESIGN "Contracts" – `simulate --out PATH` writes the recording (format from the
+Why: docs/architecture.md#contracts – `simulate --out PATH` writes the recording (format from the
 extension) and `<stem>.truth.jsonl` beside it, so `evaluate --truth DIR` finds the truth by
 name. The drawn parameters go to `<stem>.meta.json` so a training set is reproducible and
 auditable (which SNR, gain, fs each file had).

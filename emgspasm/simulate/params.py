@@ -1,11 +1,12 @@
 """Randomised parameter ranges of the simulator, as named constants.
 
-Why one module: SPEC.md asks that every estimate be "a named, documented parameter, never a
+Why one module: every estimate must be "a named, documented parameter, never a
 buried constant", and the lead trains a classifier on hundreds of simulated sessions that must
 generalise to real sensors and other generators. Every range here is therefore drawn *widely*
 (uniformly unless marked log-uniform) from the session seed; the drawn values are recorded in
-`Simulation.params`. Numbers cite SPEC.md ("Labels" table, "Simulator (physiological
-grounding)") or the literature it names; *(est.)* marks an informed estimate.
+`Simulation.params`. "lit." numbers are the literature's, as summarised in
+docs/labels.md#the-five-labels and
+docs/signal.md#the-simulator, or its sources named; *(est.)* marks an informed estimate.
 
 Units: seconds, Hz, fractions of maximal voluntary contraction (MVC) excitation, and µV
 *before* the session `gain` (gain multiplies the whole recording at the very end).
@@ -18,29 +19,29 @@ from typing import Final
 Range = tuple[float, float]
 
 # --------------------------------------------------------------------------------------------
-# Motor-unit pool (Fuglevand, Winter & Patla 1993; SPEC "Simulator")
+# Motor-unit pool (Fuglevand, Winter & Patla 1993; docs/signal.md#the-simulator)
 # --------------------------------------------------------------------------------------------
 N_MOTOR_UNITS: Final[tuple[int, int]] = (80, 200)
-"""Units per channel's pool (SPEC: ~120 per muscle); inclusive integer range."""
+"""Units per channel's pool (lit.: ~120 per muscle); inclusive integer range."""
 RECRUITMENT_RANGE: Final[Range] = (25.0, 40.0)
-"""Ratio last/first recruitment threshold, thresholds spread exponentially (SPEC: ~30-fold)."""
+"""Ratio last/first recruitment threshold, thresholds spread exponentially (lit.: ~30-fold)."""
 LAST_RECRUIT_MVC: Final[Range] = (0.5, 0.8)
 """Excitation (fraction MVC) at which the last unit is recruited (Fuglevand: ~0.6) *(est.)*."""
 MIN_RATE_HZ: Final[Range] = (7.0, 9.0)
-"""Voluntary firing rate at recruitment (SPEC: 8 Hz)."""
+"""Voluntary firing rate at recruitment (lit.: 8 Hz)."""
 PEAK_RATE_FIRST_HZ: Final[Range] = (30.0, 40.0)
-"""Peak voluntary rate of the first-recruited unit (SPEC: 35 Hz)."""
+"""Peak voluntary rate of the first-recruited unit (lit.: 35 Hz)."""
 PEAK_RATE_LAST_HZ: Final[Range] = (22.0, 28.0)
-"""Peak voluntary rate of the last-recruited unit (SPEC: 25 Hz)."""
+"""Peak voluntary rate of the last-recruited unit (lit.: 25 Hz)."""
 MUAP_AMP_SPREAD: Final[Range] = (50.0, 100.0)
-"""Largest/smallest MUAP amplitude, exponential by rank (SPEC: 50–100-fold)."""
+"""Largest/smallest MUAP amplitude, exponential by rank (lit.: 50–100-fold)."""
 MUAP_AMP_JITTER_SIGMA: Final[float] = 0.15
 """Log-normal scatter of each unit's amplitude about its rank curve *(est.)*."""
 MUAP_DURATION_MS: Final[Range] = (10.0, 20.0)
-"""Surface MUAP duration (span where |MUAP| ≥ 5 % of its peak; SPEC: ~10–20 ms)."""
+"""Surface MUAP duration (span where |MUAP| ≥ 5 % of its peak; lit.: ~10–20 ms)."""
 MUAP_HR2_WEIGHT: Final[Range] = (0.5, 1.0)
 """Weight of the triphasic (2nd-order HR) part of a MUAP vs the biphasic (1st-order) part;
-biased to triphasic so the median frequency at 50 % MVC lands near SPEC's 85–120 Hz."""
+biased to triphasic so the median frequency at 50 % MVC lands near the literature's 85–120 Hz."""
 MUAP_ASYMMETRY: Final[Range] = (0.7, 1.4)
 """Ratio of the trailing to the leading time scale of a MUAP (log-uniform) *(est.)*."""
 MVC_RMS_UV: Final[Range] = (500.0, 3000.0)
@@ -50,11 +51,11 @@ MVC_RMS_UV: Final[Range] = (500.0, 3000.0)
 # Amplitude scale, noise and SNR
 # --------------------------------------------------------------------------------------------
 GAIN: Final[Range] = (0.3, 3.0)
-"""Multiplies the whole recording, log-uniform (SPEC: people/electrodes differ by 10×)."""
+"""Multiplies the whole recording, log-uniform (lit.: people/electrodes differ by 10×)."""
 NOISE_UV: Final[Range] = (1.0, 8.0)
-"""Clean resting baseline noise RMS, log-uniform (SPEC: "a few µV RMS")."""
+"""Clean resting baseline noise RMS, log-uniform (lit.: "a few µV RMS")."""
 SNR_DB: Final[Range] = (5.0, 40.0)
-"""Signal-to-noise ratio relative to the reference contraction (SPEC: 5–40 dB)."""
+"""Signal-to-noise ratio relative to the reference contraction (lit.: 5–40 dB)."""
 REF_CONTRACTION_MVC: Final[float] = 0.2
 """The "reference moderate contraction" of the SNR definition: a steady 20 % MVC voluntary
 excitation. snr_db = 20·log10(RMS_ref / RMS_noise), RMS_ref the Campbell-theorem RMS of the
@@ -93,7 +94,7 @@ CROSSTALK_CUTOFF_HZ: Final[Range] = (60.0, 250.0)
 """Volume-conduction low-pass on crosstalk (first order; clamped below Nyquist) *(est.)*."""
 
 # --------------------------------------------------------------------------------------------
-# voluntary (SPEC: orderly recruitment, ISI CV 0.1–0.2, graded ramps, small co-activation)
+# voluntary (lit.: orderly recruitment, ISI CV 0.1–0.2, graded ramps, small co-activation)
 # --------------------------------------------------------------------------------------------
 VOL_RAMP_S: Final[Range] = (0.1, 1.0)
 VOL_LEVEL_MVC: Final[Range] = (0.05, 0.8)
@@ -117,23 +118,23 @@ DRIVE_FLUCTUATION_HZ: Final[Range] = (0.5, 3.0)
 """Low-pass corner of that fluctuation *(est.)*."""
 
 # --------------------------------------------------------------------------------------------
-# cramp (SPEC: Minetto 2009; Ross & Thomas 1995)
+# cramp (lit.: Minetto 2009; Ross & Thomas 1995)
 # --------------------------------------------------------------------------------------------
 CRAMP_RISE_S: Final[Range] = (0.05, 0.3)
 CRAMP_LEVEL_MVC: Final[Range] = (0.2, 1.0)
 CRAMP_MIN_RATE_PPS: Final[Range] = (5.0, 7.0)
 CRAMP_MAX_RATE_PPS: Final[Range] = (22.0, 25.0)
 CRAMP_MEAN_RATE_PPS: Final[Range] = (12.0, 17.0)
-"""Mean rate of the recruited units at the mean excitation (SPEC: mean 14.5 pps)."""
+"""Mean rate of the recruited units at the mean excitation (lit.: mean 14.5 pps)."""
 CRAMP_ISI_CV: Final[Range] = (0.35, 0.6)
-"""Overall ISI CV of each unit, doublets included (SPEC: ≈ 0.45)."""
+"""Overall ISI CV of each unit, doublets included (lit.: ≈ 0.45)."""
 CRAMP_MIN_RENEWAL_CV: Final[float] = 0.3
 """Floor of the renewal CV behind CRAMP_ISI_CV (irregular even with doublets excluded) *(est.)*."""
 CRAMP_DOUBLET_FRACTION: Final[Range] = (0.02, 0.06)
-"""Fraction of discharges followed by a doublet (SPEC: ~4 %)."""
+"""Fraction of discharges followed by a doublet (lit.: ~4 %)."""
 CRAMP_DOUBLET_ISI_S: Final[Range] = (0.005, 0.010)
 CRAMP_MOD_HZ: Final[Range] = (0.8, 2.5)
-"""Common waxing/waning modulation (SPEC: ~1.4 Hz)."""
+"""Common waxing/waning modulation (lit.: ~1.4 Hz)."""
 CRAMP_MOD_DEPTH: Final[Range] = (0.2, 0.6)
 """Excitation swings between level·(1 − depth) and level."""
 CRAMP_DURATION_S: Final[Range] = (3.0, 60.0)
@@ -143,18 +144,18 @@ CRAMP_DECAY_S: Final[Range] = (0.2, 2.0)
 CRAMP_FLUCTUATION: Final[Range] = (0.02, 0.08)
 P_CRAMP_PRECURSOR: Final[float] = 0.3
 CRAMP_PRECURSOR_S: Final[Range] = (2.0, 8.0)
-"""Slow low-level EMG rise before some cramps (SPEC: Chaney & Sherman, scaled down)."""
+"""Slow low-level EMG rise before some cramps (lit.: Chaney & Sherman, scaled down)."""
 CRAMP_PRECURSOR_UNITS: Final[tuple[int, int]] = (1, 4)
 PRECURSOR_MAX_MVC: Final[float] = 0.03
 """The precursor's excitation never exceeds this; it is not part of the truth event."""
 
 # --------------------------------------------------------------------------------------------
-# twitch / fasciculation (SPEC: Sleutjes 2016, Kleine 2012, Bashford 2020)
+# twitch / fasciculation (lit.: Sleutjes 2016, Kleine 2012, Bashford 2020)
 # --------------------------------------------------------------------------------------------
 FASCICULATING_UNITS: Final[tuple[int, int]] = (1, 3)
 """Distinct fasciculating MUs per channel (the same shapes recur)."""
 TWITCH_PEAK_UV: Final[Range] = (20.0, 400.0)
-"""Peak of a fasciculation potential, log-uniform (SPEC: tens to a few hundred µV)."""
+"""Peak of a fasciculation potential, log-uniform (lit.: tens to a few hundred µV)."""
 MIN_TWITCH_PEAK_SNR: Final[float] = 8.0
 """A twitch's peak is never below this × the channel's noise RMS, so truth is detectable."""
 TWITCH_AMP_JITTER: Final[float] = 0.05
@@ -163,12 +164,12 @@ TWITCH_RATE_HZ: Final[Range] = (0.1, 2.0)
 TWITCH_EPISODE_S: Final[Range] = (5.0, 30.0)
 TWITCH_MIXED_EPISODE_S: Final[Range] = (5.0, 20.0)
 TWITCH_QUIET_S: Final[float] = 0.25
-"""Quiet before and after each twitch (SPEC: isolated, > 250 ms)."""
+"""Quiet before and after each twitch (lit.: isolated, > 250 ms)."""
 P_TWITCH_DOUBLET: Final[float] = 0.1
 TWITCH_DOUBLET_S: Final[Range] = (0.030, 0.035)
 
 # --------------------------------------------------------------------------------------------
-# rigidity (SPEC: Zijdewind & Thomas 2001; SPS literature)
+# rigidity (lit.: Zijdewind & Thomas 2001; SPS literature)
 # --------------------------------------------------------------------------------------------
 RIGIDITY_UNITS: Final[tuple[int, int]] = (2, 6)
 RIGIDITY_RATE_HZ: Final[Range] = (5.0, 7.0)
@@ -183,7 +184,7 @@ RIGIDITY_MIN_PEAK_SNR: Final[float] = 5.0
 RIGIDITY_PEAK_BOOST: Final[Range] = (1.0, 2.0)
 
 # --------------------------------------------------------------------------------------------
-# artifacts (SPEC "artifact" row)
+# artifacts (docs/labels.md#the-five-labels, `artifact` row)
 # --------------------------------------------------------------------------------------------
 ARTIFACT_SUBTYPES: Final[tuple[str, ...]] = ("motion", "pop", "mains", "ecg", "clipping", "leadoff")
 ARTIFACT_WEIGHTS: Final[tuple[float, ...]] = (0.25, 0.2, 0.1, 0.15, 0.15, 0.15)
@@ -236,7 +237,8 @@ P_LEADOFF_AT_RAIL: Final[float] = 0.5
 # --------------------------------------------------------------------------------------------
 INITIAL_REST_S: Final[Range] = (1.0, 6.0)
 REST_GAP_S: Final[Range] = (1.0, 6.0)
-"""Rest between consecutive events on one channel group (≥ 1 s, SPEC rest rule)."""
+"""Rest between consecutive events on one channel group (≥ 1 s,
+docs/signal.md#recording-conditions)."""
 END_MARGIN_S: Final[float] = 1.0
 """Events end at least this long before the recording ends."""
 LANE_SLACK_S: Final[float] = 2.0

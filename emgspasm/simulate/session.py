@@ -1,7 +1,7 @@
 """Scheduling a session's events and collecting their ground truth.
 
 Why: a classifier trained on this must see classes interleaved as in a real session, with rest
-between them and never two labels on one channel at once (SPEC precedence only matters for
+between them and never two labels on one channel at once (docs/labels.md precedence only matters for
 real overlaps; truth should be unambiguous). The scheduler keeps one lane per channel group
 (lanes.py): each event reserves the groups it touches, starts when they are all free, and is
 followed by 1–6 s of rest on them. Independent pairs can therefore be busy simultaneously, while

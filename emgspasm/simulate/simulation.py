@@ -8,7 +8,8 @@ Order of synthesis (all in µV before gain, channels × samples):
 5. pair crosstalk on the EMG, then background (noise, hum, wander) and additive artifacts;
 6. clipping and lead-off applied; finally everything × gain.
 
-SNR definition (SPEC: 5–40 dB): snr_db = 20·log10(RMS_ref / RMS_noise) per channel, where
+SNR definition (docs/signal.md#recording-conditions: 5–40 dB): snr_db = 20·log10(RMS_ref /
+RMS_noise) per channel, where
 RMS_ref is the Campbell-theorem RMS of that channel's pool at a steady voluntary excitation of
 REF_CONTRACTION_MVC (20 % MVC) and RMS_noise the RMS of its background noise (white + coloured;
 mains hum and baseline wander excluded). Gain cancels. Resolution of the arguments:
@@ -56,7 +57,7 @@ SCENARIOS: tuple[str, ...] = (
     "artifact",
 )
 MIN_FS = 100.0
-"""Below this a 10 ms MUAP is not representable at all; SPEC's lowest device rate is 200 Hz."""
+"""Below this a 10 ms MUAP is not representable at all; the lowest device rate is 200 Hz."""
 
 
 @dataclass

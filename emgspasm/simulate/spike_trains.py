@@ -5,7 +5,7 @@ is a unit-rate renewal train (ISIs ~ N(1, cv)) in "operational time" Λ(t) = ∫
 back through Λ⁻¹. That makes every unit's train one cumulative sum and one interpolation – no
 per-spike Python loop – and it handles recruitment/derecruitment naturally (Λ is flat while a
 unit is silent, so the train pauses). The ISI CV is the class signature the detector must learn
-(SPEC: voluntary 0.1–0.2, cramp ≈ 0.45, rigidity 0.03–0.1).
+(docs/labels.md: voluntary 0.1–0.2, cramp ≈ 0.45, rigidity 0.03–0.1).
 
 Rates are tabulated on a control grid (CTRL_FS); they vary slowly (ramps ≥ 50 ms, modulation
 ≤ 2.5 Hz) while discharge times themselves are continuous (sub-sample exact).

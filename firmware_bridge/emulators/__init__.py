@@ -2,7 +2,7 @@
 
 `make_emulator("cyton", uv=...)` gives a `PtyDevice` (serial devices, on a pseudo-terminal) and
 `make_emulator("myo")` a `BleEmulator` (BLE devices: a Bumble peripheral on the BLE test stack of
-TESTING.md, reached through unmodified bleak). Both behave like the real device — wait for the
+docs/testing.md, reached through unmodified bleak). Both behave like the real device — wait for the
 start command, stream at its rate on its own clock (`DeviceCore`) — and send exactly the bytes
 the project's codecs encode.
 """

@@ -7,14 +7,14 @@ bleak's Linux backend is a D-Bus client of BlueZ: it reads the ``org.bluez`` obj
 tree on a (private) bus, and does what bluetoothd would do with a Bumble central device as
 the adapter's controller: scan, connect, exchange the MTU, discover the GATT database, forward
 writes and notifications. The real bleak then runs unmodified against emulated peripherals
-(`ble_peripheral`), which is how bleak's own tests use Bumble, too (TESTING.md).
+(`ble_peripheral`), which is how bleak's own tests use Bumble, too (docs/testing.md).
 
 What is deliberately not emulated: pairing, bonding, the GATT cache across connections,
 ``AcquireNotify``/``AcquireWrite`` (bleak falls back to ``StartNotify`` and ``WriteValue`` when a
 characteristic does not offer them), and bluetoothd's ``InProgress`` quirks — hardware tests
 cover those.
 
-Two dbus-fast pitfalls shape the code (TESTING.md): a `ServiceInterface` must not set
+Two dbus-fast pitfalls shape the code (docs/testing.md): a `ServiceInterface` must not set
 ``self.name`` (it overwrites the D-Bus interface name, and bleak silently ignores the object),
 and dbus-fast reads D-Bus signatures from the annotations at run time (``Annotated`` with a
 ``DBusSignature``), so this module does not postpone annotations.

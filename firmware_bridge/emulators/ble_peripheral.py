@@ -1,6 +1,6 @@
 """Emulated BLE armbands: Bumble GATT peripherals that stream a `DeviceCore`'s output.
 
-Each kind of peripheral is a `GattLayout` written from PROTOCOLS.md (not from the host's device
+Each kind of peripheral is a `GattLayout` written from docs/devices.md (not from the host's device
 registry, so a wrong UUID on either side fails the tests instead of agreeing with itself):
 
 * **Myo**: the control service with the command characteristic (``d5060401``, write), the raw

@@ -1,4 +1,4 @@
-"""The BLE test stack of TESTING.md in one object, and a BLE device emulator built on it.
+"""The BLE test stack of docs/testing.md in one object, and a BLE device emulator built on it.
 
 ::
 

@@ -4,7 +4,7 @@ A real board does nothing until told (`b` for OpenBCI and EMGF, a start byte wit
 for BITalino) and answers a few other commands; an Arduino sketch printing lines just streams
 from power-up. Each personality captures that behaviour for one protocol and encodes samples
 with the project's own codec (`encode_samples`), so the emulator emits exactly the bytes of
-PROTOCOLS.md. The table `PERSONALITIES` maps a codec name to its personality class.
+docs/devices.md. The table `PERSONALITIES` maps a codec name to its personality class.
 
 Serial devices read commands byte by byte (a command may arrive split across reads); a BLE
 device receives each command as one GATT write (Myo's ``01 03 …`` set-mode message), so a

@@ -1,7 +1,7 @@
 """`PtyDevice`: a virtual serial device on a pseudo-terminal, for tests and demos without hardware.
 
 A thread owns the master side of `os.openpty()`; the code under test opens the slave path (or a
-stable symlink to it) with pyserial exactly as it would open ``/dev/ttyUSB0`` (TESTING.md). The
+stable symlink to it) with pyserial exactly as it would open ``/dev/ttyUSB0`` (docs/testing.md). The
 device itself — start command, clock, faults — is a `DeviceCore`; this module moves its bytes.
 
 Unplugging on a pty: closing the master is the unplug (the host's reads fail with EIO and unread

@@ -2,7 +2,7 @@
  * emgf.h - EMGF v1 frame encoder (reference firmware side).
  *
  * The wire format is specified normatively in firmware_bridge/PROTOCOL.md
- * (and PROTOCOLS.md, "EMGF v1", in the shared design notes). Summary, all integers
+ * (and docs/devices.md, "EMGF v1"). Summary, all integers
  * little-endian:
  *
  *   off size field

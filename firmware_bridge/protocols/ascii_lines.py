@@ -1,4 +1,4 @@
-"""Decimal text lines from an Arduino/ESP32 reading a MyoWare (PROTOCOLS.md, "MyoWare 2.0").
+"""Decimal text lines from an Arduino/ESP32 reading a MyoWare (docs/devices.md, ASCII lines).
 
 No standard exists; vendor sketches print one ADC value per line. We accept
 ``[seq,][t_us,]v0[,v1...]`` with which leading fields exist set by the caller. Any of ``\\n``,

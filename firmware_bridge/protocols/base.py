@@ -3,12 +3,12 @@
 A codec turns a device's bytes into blocks of integer ADC counts and back. It is pure: no I/O,
 no threads, no clocks of its own. The transport layer reads bytes, stamps them with the host
 receive time and calls `feed`; emulators call `encode` / `encode_samples` to produce exactly the
-bytes a real device would send (PROTOCOLS.md). Keeping the codec pure is what lets the same
+bytes a real device would send (docs/devices.md). Keeping the codec pure is what lets the same
 object run on a live port, on a capture replay and inside a hypothesis test.
 
 Counts, not µV, leave the codec: the raw counts are what a lossless recording stores, and the
 device layer converts with `Codec.to_uv` when it builds the float µV block that crosses into
-emgspasm (DESIGN.md, "One sample block type crosses the boundary").
+emgspasm (docs/architecture.md#the-sample-block).
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ DecodedBlock = Packet
 
 @dataclass(slots=True)
 class DecoderStats:
-    """Running counts that make every loss visible ("Nothing lost silently", DESIGN.md).
+    """Running counts that make every loss visible ("Nothing lost silently",
+    docs/architecture.md#invariants).
 
     Invariant for byte-stream codecs once `Codec.flush` has run: every byte fed is either in
     ``bytes_ok`` (part of an accepted frame) or in ``skipped_bytes``.
@@ -150,7 +151,7 @@ class Codec(ABC):
     @property
     @abstractmethod
     def uv_per_count(self) -> float | np.ndarray:
-        """µV per count, scalar or per channel (documented scale from PROTOCOLS.md)."""
+        """µV per count, scalar or per channel (documented scale from docs/devices.md)."""
 
     @property
     def zero_count(self) -> float | np.ndarray:

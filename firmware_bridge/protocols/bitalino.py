@@ -1,4 +1,4 @@
-"""BITalino (r)evolution sample frames (PROTOCOLS.md, "BITalino").
+"""BITalino (r)evolution sample frames (docs/devices.md#bitalino-revolution).
 
 One frame per sample, no sync byte. Layout, verified against the official
 revolution-python-api ``bitalino.py`` (``read``): read the frame as ONE little-endian integer

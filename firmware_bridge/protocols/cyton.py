@@ -1,4 +1,4 @@
-"""OpenBCI Cyton 33-byte packets over the RFduino dongle (PROTOCOLS.md, "OpenBCI Cyton").
+"""OpenBCI Cyton 33-byte packets over the RFduino dongle (docs/devices.md#openbci-cyton).
 
 ``A0 | counter | 8 x int24 big-endian | 6 aux bytes | stop C0..C6``. There is no checksum, and
 ``A0`` also occurs inside sample data, so framing rests on structure alone:

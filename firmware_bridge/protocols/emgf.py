@@ -1,4 +1,4 @@
-"""EMGF v1: the project's own frame format (PROTOCOLS.md, "EMGF v1").
+"""EMGF v1: the project's own frame format (docs/devices.md#emgf-v1).
 
 Chosen for the reference firmware because every weakness of the vendor formats is fixed in it:
 a 2-byte sync, a length, a 32-bit *sample* counter (gaps are exact), a device timestamp and a
@@ -15,7 +15,7 @@ its 4 bytes are in, so a false sync in sample data does not stall the stream wai
 until its claimed length has arrived, at most 4 KB, or until `flush`.)
 
 A frame type outside 0x01..0x03 is not treated as impossible: such a frame is CRC-checked and,
-when valid, skipped WHOLE (counted as a bad frame, its bytes as skipped). PROTOCOLS.md does not
+when valid, skipped WHOLE (counted as a bad frame, its bytes as skipped). docs/devices.md does not
 define "impossible header" precisely; reading an unknown type as a later firmware's frame keeps
 this decoder from resynchronising into that frame's payload (the reference firmware's tests
 expect the same).

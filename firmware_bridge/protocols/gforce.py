@@ -1,4 +1,4 @@
-"""OyMotion gForce data notifications (PROTOCOLS.md, "OyMotion gForce").
+"""OyMotion gForce data notifications (docs/devices.md#oymotion-gforce).
 
 Message-framed (one `feed` per BLE notification on ``f000ffe2-…``). A notification is either a
 whole data packet — ``type`` byte (``0x08`` = raw EMG) followed by samples — or a fragment of
@@ -24,7 +24,7 @@ peripheral-side overflow; the ESP32/nRF reference firmware (EMGF) has no such ho
 
 No sample counter exists, so gaps are host-timing bounds (gaps.py), in whole packets.
 µV: (raw - 128) * 2.5 V / 1200 / 127 (8-bit), (raw - 2048) * 2.5 V / 1200 / 2047 (12-bit).
-PROTOCOLS.md writes these formulas under "µV" but they evaluate to volts (2.5 V reference over
+Quoted as "µV", these formulas evaluate to volts (2.5 V reference over
 a gain of 1200 gives ±2.08 mV full scale), so they are multiplied by 10^6 here.
 """
 

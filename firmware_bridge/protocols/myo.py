@@ -1,4 +1,4 @@
-"""Thalmic Myo raw EMG notifications (PROTOCOLS.md, "Myo armband").
+"""Thalmic Myo raw EMG notifications (docs/devices.md#myo-armband).
 
 Each notification on one of the four EMG characteristics (``d5060105-…`` … ``d5060405-…``) is 16
 bytes: 2 samples x 8 channels, int8. BLE keeps notification boundaries, so this codec is

@@ -1,7 +1,7 @@
 """Codec registry: protocol name -> codec class.
 
 `devices.py` and the emulators pick a codec by name from here, never with ``if device == ...``
-chains (DESIGN.md, the bleak lesson: one small API, backends chosen by a registry entry).
+chains (docs/architecture.md#design-choices: one small API, backends chosen by a registry entry).
 Adding a protocol means adding its module and one line below.
 """
 

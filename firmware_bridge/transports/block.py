@@ -1,4 +1,5 @@
-"""`SampleBlock`: the one type that crosses from firmware_bridge into emgspasm (DESIGN.md).
+"""`SampleBlock`: the one type that crosses from firmware_bridge into emgspasm
+(docs/architecture.md#the-sample-block).
 
 A block is a run of consecutive samples in float64 µV, plus what a consumer needs to place it on
 the stream's timeline: how many samples are missing before it (exact, or a bound when the device

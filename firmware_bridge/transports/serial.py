@@ -3,7 +3,7 @@
 Reading happens in a dedicated thread, not in the event loop, for two reasons: each chunk is
 stamped with its host receive time the moment ``read`` returns (not when a busy event loop gets
 round to it, which would blur gap bounds), and a slow consumer cannot stop the OS from being
-drained promptly. Reads follow TESTING.md: ``read(in_waiting or 1)``, never a large fixed size,
+drained promptly. Reads follow docs/testing.md: ``read(in_waiting or 1)``, never a large fixed size,
 because a big ``read`` discards what it already had when the device disappears mid-call.
 
 Backpressure instead of loss: the thread hands chunks to the event loop through an `Inbox`

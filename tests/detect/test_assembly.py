@@ -167,7 +167,7 @@ def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap):
 
 
 
-# -- SPEC rules: no chaining, no vote, twitches, containment ----------------------------------
+# -- docs/labels.md rules: no chaining, no vote, twitches, containment -----------------------------
 PAIRS4 = {0: 1, 1: 0, 2: 3, 3: 2}
 
 
@@ -251,7 +251,8 @@ def test_cramp_crosstalk_does_not_add_its_channel_but_rigidity_coactivation_does
 
 @pytest.mark.parametrize("host", ["cramp", "rigidity"])
 def test_fragments_inside_a_cramp_or_rigidity_are_part_of_it(host):
-    """SPEC precedence: a short voluntary or twitch between two pieces of a cramp (bridged by
+    """docs/labels.md precedence: a short voluntary or twitch between two pieces of a cramp (bridged
+    by
     its merge gap) on the same channel is part of the cramp, not an event of its own."""
     asm = EventAssembler(["ch1", "ch2"], 0.01, lambda lab: {host: 100}.get(lab, 0))
     asm.add([ep(0, 100, 400, host), ep(0, 430, 450, "voluntary"),

@@ -1,4 +1,5 @@
-"""Physiology measured from the generator's own spike trains and signals (SPEC labels table)."""
+"""Physiology measured from the generator's own spike trains and signals
+(docs/labels.md#the-five-labels)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,9 @@ def test_cramp_irregular_firing_rates_and_doublets(sims_by_scenario):
     assert medians.size >= 3
     assert np.all(np.abs(medians - 0.45) <= 0.15 + 0.05), medians
     assert 0.30 <= np.median(medians) <= 0.60
-    assert 10.0 <= np.mean(all_rates) <= 19.0  # SPEC mean 14.5 pps
+    assert 10.0 <= np.mean(all_rates) <= 19.0  # literature mean 14.5 pps
     assert np.percentile(all_rates, 95) <= 25.5
-    assert 0.01 < n_doublets / n_spikes < 0.08  # SPEC ~4 %
+    assert 0.01 < n_doublets / n_spikes < 0.08  # literature ~4 %
 
 
 def test_rigidity_steady_low_rate(sims_by_scenario):
@@ -179,7 +180,8 @@ def test_renewal_train_statistics():
 
 
 def test_voluntary_median_frequency(sims_by_scenario):
-    """SPEC: median frequency at ~50 % MVC ~85–120 Hz (wide tolerance across random pools)."""
+    """docs/signal.md: median frequency at ~50 % MVC ~85–120 Hz (wide tolerance across random
+    pools)."""
     from scipy import signal
 
     mdfs = []

@@ -1,6 +1,7 @@
 """Class generators: one module per label, each `plan(...) -> Plan | None` and `render(...)`.
 
-Why a registry: adding a class (SPEC's later `spasm`, `clonus`, `myokymia`) is a new module here
+Why a registry: adding a class (docs/labels.md#later-classes: `spasm`, `clonus`, `myokymia`) is a
+new module here
 and a new entry below, not a rewrite of the scheduler.
 """
 

@@ -1,4 +1,4 @@
-"""`artifact` events: motion, electrode pop, mains burst, ECG, clipping, lead-off (SPEC).
+"""`artifact` events: motion, electrode pop, mains burst, ECG, clipping, lead-off (docs/labels.md).
 
 Subtypes and channels (drawn with ARTIFACT_WEIGHTS); each amplitude is floored at a multiple
 of the noise RMS (params.*_MIN_*_NOISE) so the truth stays detectable at low SNR:

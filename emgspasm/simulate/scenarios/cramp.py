@@ -1,10 +1,10 @@
-"""`cramp`: abrupt, irregular, modulated, localised contraction (SPEC; Minetto 2009).
+"""`cramp`: abrupt, irregular, modulated, localised contraction (docs/labels.md; Minetto 2009).
 
 Excitation: raised-cosine rise in 0.05–0.3 s to 20–100 % MVC, a common 0.8–2.5 Hz
 waxing/waning modulation (excitation swings between level·(1 − depth) and level, depth 20–60 %)
 plus a low-pass fluctuation, then a 0.2–2 s raised-cosine decay. Firing statistic differs from
 voluntary: rates 5–7 → 22–25 pps with the gain solved so the recruited units' mean rate at the
-mean excitation is 12–17 pps (SPEC mean 14.5), overall ISI CV 0.35–0.6 (SPEC ≈ 0.45; doublets
+mean excitation is 12–17 pps (lit. mean 14.5), overall ISI CV 0.35–0.6 (lit. ≈ 0.45; doublets
 included, see `renewal_cv`) and 2–6 % doublets 5–10 ms apart. Only ONE channel: the pair
 partner stays quiet apart from crosstalk.
 

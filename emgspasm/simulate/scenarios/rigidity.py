@@ -1,4 +1,5 @@
-"""`rigidity`: steady low-level tone on agonist AND antagonist at once (SPEC labels table).
+"""`rigidity`: steady low-level tone on agonist AND antagonist at once
+(docs/labels.md#the-five-labels).
 
 On both channels of a pair (independent trains per channel), 2–6 of the lowest-threshold
 units (recruited below a 1–10 % MVC level) fire steadily at 5–7 Hz with ISI CV 0.03–0.1 for

@@ -1,4 +1,4 @@
-"""`twitch` (fasciculation): isolated single-MU potentials at rest (SPEC labels table).
+"""`twitch` (fasciculation): isolated single-MU potentials at rest (docs/labels.md#the-five-labels).
 
 A twitch episode (5–30 s; mixed sessions 5–20 s) on one channel holds irregular discharges of
 that channel's 1–3 fasciculating units (their MUAP shapes repeat; amplitude jitter 5 %), at

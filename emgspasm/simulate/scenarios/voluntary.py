@@ -1,4 +1,4 @@
-"""`voluntary`: trapezoid contractions with orderly recruitment (SPEC labels table).
+"""`voluntary`: trapezoid contractions with orderly recruitment (docs/labels.md#the-five-labels).
 
 Excitation: ramp up 0.1–1 s, hold, ramp down 0.1–1 s at 5–80 % MVC (× a small low-pass drive
 fluctuation); Fuglevand rate law with renewal ISI CV 0.1–0.2 on the agonist. The antagonist (pair

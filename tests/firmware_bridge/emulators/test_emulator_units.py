@@ -1,7 +1,7 @@
 """Emulator parts without a pty or a radio: personalities encode one wire unit per
 `samples_per_unit` samples that the host codec decodes back exactly, commands react like the
 boards (byte by byte over serial, whole writes for the Myo), fault schedules fire once, where
-they were asked to, and BLE peripherals advertise what PROTOCOLS.md says."""
+they were asked to, and BLE peripherals advertise what docs/devices.md says."""
 
 from __future__ import annotations
 

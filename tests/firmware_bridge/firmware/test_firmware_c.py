@@ -37,7 +37,7 @@ def run_tool(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=FW_DIR, capture_output=True, text=True, timeout=120)
 
 
-# The EMGF v1 test vector (PROTOCOLS.md / firmware_bridge/PROTOCOL.md): 2 channels x 2
+# The EMGF v1 test vector (docs/devices.md / firmware_bridge/PROTOCOL.md): 2 channels x 2
 # samples, int16 [[1, -1], [256, -256]], seq 1000, t_us 500000.
 TEST_VECTOR = bytes.fromhex(
     "A5 5A 01 01 0C 00 E8 03 00 00 20 A1 07 00 02 02 02 00 01 00 FF FF 00 01 00 FF D1 C3"

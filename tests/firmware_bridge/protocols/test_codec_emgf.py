@@ -1,4 +1,4 @@
-"""EMGF v1 codec: the PROTOCOLS.md test vector, chunking, garbage, truncation, gaps, wrap."""
+"""EMGF v1 codec: the docs/devices.md test vector, chunking, garbage, truncation, gaps, wrap."""
 
 from __future__ import annotations
 

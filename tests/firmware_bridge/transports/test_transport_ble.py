@@ -1,4 +1,5 @@
-"""The BLE transport through unmodified bleak on the BLE test stack (TESTING.md), and its parts.
+"""The BLE transport through unmodified bleak on the BLE test stack (docs/testing.md), and its
+parts.
 
 Integration: each BLE device with an emulator (Myo, EMGF over the Nordic UART Service) streams
 one session of random counts with injected drops, garbage and a link drop (the armband leaving
