@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,54 +20,10 @@ import numpy as np
 
 from emgspasm.analyze import AnalyzeOptions, ChunkObserver, analyze
 from emgspasm.atomic import write_text_atomic
-from emgspasm.batch_cache import Fingerprint, result_path_for
+from emgspasm.batch_cache import AnalysisResult, BatchOutputs, Fingerprint, result_path_for
 from emgspasm.detect.config import DetectorConfig
 from emgspasm.detect.decision import hidden_labels
 from emgspasm.events import LABELS, write_events
-
-
-@dataclass(frozen=True)
-class BatchOutputs:
-    """What to write for each recording besides its events JSONL."""
-
-    report: bool = False
-    """An HTML report (`<stem>.report.html`) and the signal summary it is drawn from
-    (`<stem>.profile.json`, which the cross-recording summary reuses)."""
-    csv: bool = False
-    """Events as CSV (`<stem>.events.csv`)."""
-    annotated: bool = False
-    """A copy of the recording with the events as EDF+/BDF+ annotations."""
-
-
-@dataclass
-class AnalysisResult:
-    """Outcome of analysing one recording (JSON-able; kept as `<stem>.result.json`)."""
-
-    path: str
-    ok: bool
-    error: str | None = None
-    events_path: str | None = None
-    n_events: int = 0
-    per_label: dict[str, int] = field(default_factory=dict)
-    n_samples: int = 0
-    """Samples per channel read (gaps not included)."""
-    duration_s: float = 0.0
-    """Recording length in seconds, gaps included."""
-    outputs: dict[str, str] = field(default_factory=dict)
-    """Other files written, by kind (``profile``, ``csv``, ``annotated``)."""
-    hidden: dict[str, str] = field(default_factory=dict)
-    """Labels this recording cannot show (its rate is too low), each with the reason: they
-    are absent from the events because they were not looked for, not because none happened."""
-    fingerprint: dict[str, Any] = field(default_factory=dict)
-    reused: bool = False
-    """True when the results on disk were current and nothing was recomputed."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AnalysisResult:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 def events_path_for(path: str | Path, out_dir: str | Path) -> Path:

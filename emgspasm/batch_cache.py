@@ -1,4 +1,9 @@
-"""When may a batch rerun skip a recording? When its results are *current*.
+"""The record a batch keeps of each recording, and when a rerun may skip that recording.
+
+`AnalysisResult` is the record (`<stem>.result.json`), `BatchOutputs` what was asked of it, and
+`Fingerprint` what it was made from; they live here, upstream of `emgspasm.batch`, because
+deciding whether a stored record is current needs all three and nothing of the analysis itself.
+A rerun may skip a recording when its results are *current*.
 
 Current means: the result record `<stem>.result.json` exists, says the analysis succeeded,
 every file it lists still exists, and it was made from the same input (size and modification
@@ -13,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +28,50 @@ from emgspasm import __version__
 
 if TYPE_CHECKING:
     from emgspasm.analyze import AnalyzeOptions
-    from emgspasm.batch import AnalysisResult, BatchOutputs
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """What to write for each recording besides its events JSONL."""
+
+    report: bool = False
+    """An HTML report (`<stem>.report.html`) and the signal summary it is drawn from
+    (`<stem>.profile.json`, which the cross-recording summary reuses)."""
+    csv: bool = False
+    """Events as CSV (`<stem>.events.csv`)."""
+    annotated: bool = False
+    """A copy of the recording with the events as EDF+/BDF+ annotations."""
+
+
+@dataclass
+class AnalysisResult:
+    """Outcome of analysing one recording (JSON-able; kept as `<stem>.result.json`)."""
+
+    path: str
+    ok: bool
+    error: str | None = None
+    events_path: str | None = None
+    n_events: int = 0
+    per_label: dict[str, int] = field(default_factory=dict)
+    n_samples: int = 0
+    """Samples per channel read (gaps not included)."""
+    duration_s: float = 0.0
+    """Recording length in seconds, gaps included."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """Other files written, by kind (``profile``, ``csv``, ``annotated``)."""
+    hidden: dict[str, str] = field(default_factory=dict)
+    """Labels this recording cannot show (its rate is too low), each with the reason: they
+    are absent from the events because they were not looked for, not because none happened."""
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False
+    """True when the results on disk were current and nothing was recomputed."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AnalysisResult:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 def result_path_for(path: str | Path, out_dir: str | Path) -> Path:
@@ -88,8 +136,6 @@ class Fingerprint:
 def current_result(path: str | Path, out_dir: str | Path, options: AnalyzeOptions,
                    outputs: BatchOutputs) -> AnalysisResult | None:
     """The stored result of `path` if it is current (see module doc), else None."""
-    from emgspasm.batch import AnalysisResult
-
     record = result_path_for(path, out_dir)
     try:
         stored = AnalysisResult.from_dict(json.loads(record.read_text()))

@@ -1,13 +1,13 @@
 """Device registry: a device name -> how to reach it, decode it and scale it.
 
 Data, not code paths (docs/architecture.md#design-choices): each supported device is one
-`DeviceSpec`
-in `DEVICES` naming its transport, codec (and codec options), start/stop commands, rate,
-channel names and µV scale. `open_source` turns an entry into a live `Source` by looking the
+`DeviceSpec` in `DEVICES` naming its transport, codec (and codec options), start/stop commands,
+rate, channel names and µV scale. `open_source` turns an entry into a live `Source` by looking the
 transport up in a table, never with ``if device == ...``. Adding a device is adding an entry.
 
-BLE devices (Myo, gForce, EMGF over the Nordic UART Service) carry a `BleProfile`: their GATT
-service, characteristics and setup writes, which the BLE transport (`transports.ble`, bleak +
+BLE devices (Myo, gForce, EMGF over the Nordic UART Service) carry a `BleProfile`
+(`transports.ble_profile`, re-exported here): their GATT service, characteristics and setup
+writes, which the BLE transport (`transports.ble`, bleak +
 bleak-retry-connector) follows. A transport whose libraries are missing raises
 `TransportUnavailable` with the install command instead of pretending.
 """
@@ -24,37 +24,13 @@ import numpy as np
 
 from firmware_bridge.protocols.base import Codec
 from firmware_bridge.protocols.registry import make_codec
+from firmware_bridge.transports.ble_profile import BleProfile
 from firmware_bridge.transports.link import Link
 from firmware_bridge.transports.session import decoder_from_header, session_header
 
 
 class TransportUnavailable(NotImplementedError):
     """The device needs a transport this installation cannot provide (yet)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BleProfile:
-    """How a BLE device is driven: its GATT service and characteristics, in lowercase 128-bit
-    UUIDs (as BlueZ reports them)."""
-
-    service: str
-    notify: tuple[str, ...]
-    """Characteristics to subscribe to; a notification's transport channel is the index here."""
-    write: str | None
-    """Characteristic that takes commands (setup, start and stop bytes)."""
-    setup: tuple[bytes, ...] = ()
-    """Written after every connection, before the start commands."""
-    pick_by_property: bool = False
-    """Choose notify/write characteristics by their properties, not their names (NUS vendors
-    swap RX/TX names by perspective)."""
-    advertised: str | None = None
-    """Service UUID the device advertises, when not `service` (Myo advertises its control
-    service): a scan without an address looks for it."""
-
-    @property
-    def advertised_service(self) -> str:
-        """The service UUID to look for in advertisements."""
-        return self.advertised or self.service
 
 
 @dataclass(frozen=True, slots=True)

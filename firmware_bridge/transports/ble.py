@@ -30,7 +30,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bleak import BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -40,12 +39,10 @@ from bleak.backends.service import BleakGATTServiceCollection
 from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
+from firmware_bridge.transports.ble_profile import BleProfile
 from firmware_bridge.transports.events import Received
 from firmware_bridge.transports.inbox import Inbox
 from firmware_bridge.transports.link import Link, LinkError, LinkLost
-
-if TYPE_CHECKING:  # devices.py imports transports, not the other way round at run time
-    from firmware_bridge.devices import BleProfile
 
 BUS_VARIABLE = "DBUS_SYSTEM_BUS_ADDRESS"
 """Where bleak's Linux backend (through dbus-fast) finds the system bus and so BlueZ."""
