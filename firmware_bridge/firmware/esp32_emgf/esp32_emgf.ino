@@ -22,10 +22,11 @@
  * exact seq gap, never a silent splice. A marker frame
  * {"event": "dropped", ...} also reports the cumulative counts.
  *
- * The portable C (crc16, emgf, ringbuf) is compiled from the copies in
- * src/emgf_core/ (the Arduino builders compile a sketch's src/ folder
- * recursively); the canonical files are in firmware_bridge/firmware/ and a
- * host test fails if the copies drift. See ../README.md.
+ * The portable C (crc16, emgf, ringbuf) is the Arduino library in
+ * ../lib/emgf_core/, the one copy the host tests compile too: PlatformIO finds
+ * it in lib/ beside platformio.ini, arduino-cli takes it with
+ * --library ../lib/emgf_core, the Arduino IDE from its libraries folder.
+ * See ../README.md.
  *
  * NOT COMPILED IN CI: there is no ESP32 toolchain on the test machines.
  * The portable C is host-tested; this file was checked against the ESP32
@@ -43,8 +44,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/emgf_core/emgf.h"
-#include "src/emgf_core/ringbuf.h"
+#include <emgf_core.h>
 
 #if defined(__has_include)
 #if __has_include(<esp_arduino_version.h>)

@@ -6,4 +6,4 @@
 #define CRC16_CCITT_FALSE_NO_TABLE
 #define crc16_ccitt_false_update host_crc16_bitwise_update
 #define crc16_ccitt_false host_crc16_bitwise
-#include "../crc16.c"
+#include "../lib/emgf_core/src/crc16.c"

@@ -4,7 +4,7 @@
  * Not firmware: it may allocate, use stdio and pthreads. The pytest suite
  * (tests/firmware_bridge/firmware/) compiles it with
  *   gcc -std=c99 -Wall -Wextra -Werror -pedantic -fsanitize=address,undefined
- * together with ../crc16.c ../emgf.c ../ringbuf.c and host_crc_bitwise.c,
+ * together with ../lib/emgf_core/src/{crc16,emgf,ringbuf}.c and host_crc_bitwise.c,
  * starts it once and talks to it over a line protocol:
  * one command per stdin line, exactly one reply line on stdout.
  *
@@ -37,9 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../crc16.h"
-#include "../emgf.h"
-#include "../ringbuf.h"
+#include "../lib/emgf_core/src/crc16.h"
+#include "../lib/emgf_core/src/emgf.h"
+#include "../lib/emgf_core/src/ringbuf.h"
 
 /* host_crc_bitwise.c: crc16.c compiled with CRC16_CCITT_FALSE_NO_TABLE. */
 uint16_t host_crc16_bitwise(const uint8_t *data, size_t len);

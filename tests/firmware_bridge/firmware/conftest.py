@@ -1,8 +1,9 @@
 """Build and drive the host test program of the reference firmware's portable C.
 
-The C sources in ``firmware_bridge/firmware/`` (crc16.c, emgf.c, ringbuf.c) are
-compiled with ``gcc -std=c99 -Wall -Wextra -Werror -pedantic`` and
-AddressSanitizer + UndefinedBehaviorSanitizer, together with the test driver
+The C sources in ``firmware_bridge/firmware/lib/emgf_core/src/`` (crc16.c, emgf.c,
+ringbuf.c: the one copy, which the ESP32 build uses as an Arduino library) are compiled
+with ``gcc -std=c99 -Wall -Wextra -Werror -pedantic`` and AddressSanitizer +
+UndefinedBehaviorSanitizer, together with the test driver
 ``firmware_bridge/firmware/tests/host_main.c``, into pytest's temporary
 directory (never into the repository). One driver process serves the whole
 session over a line protocol (see host_main.c): one command line in, one reply
@@ -21,8 +22,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 FW_DIR = REPO / "firmware_bridge" / "firmware"
+CORE_DIR = FW_DIR / "lib" / "emgf_core" / "src"
+"""The portable C, once: the ESP32 sketch's library and what these tests compile."""
 PORTABLE_SOURCES = ("crc16.c", "emgf.c", "ringbuf.c")
-PORTABLE_HEADERS = ("crc16.h", "emgf.h", "ringbuf.h")
+PORTABLE_HEADERS = ("crc16.h", "emgf.h", "ringbuf.h", "emgf_core.h")
 DRIVER_SOURCES = ("tests/host_main.c", "tests/host_crc_bitwise.c")
 
 STRICT_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -138,7 +141,8 @@ def fw_host_exe(fw_build_dir: Path, sanitizer_probe: SanitizerProbe) -> Path:
     flags = [*STRICT_FLAGS, "-g", "-O1", "-pthread"]
     if sanitizer_probe.ok:
         flags += SANITIZE_FLAGS
-    sources = [str(FW_DIR / s) for s in (*PORTABLE_SOURCES, *DRIVER_SOURCES)]
+    sources = [str(CORE_DIR / s) for s in PORTABLE_SOURCES]
+    sources += [str(FW_DIR / s) for s in DRIVER_SOURCES]
     r = run_gcc([gcc, *flags, *sources, "-o", str(exe)])
     if r.returncode != 0:
         pytest.fail(f"host build of the firmware C failed:\n{r.stderr}")

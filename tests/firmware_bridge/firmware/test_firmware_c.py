@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[3]
 FW_DIR = REPO / "firmware_bridge" / "firmware"
+CORE_DIR = FW_DIR / "lib" / "emgf_core" / "src"
 PORTABLE_SOURCES = ("crc16.c", "emgf.c", "ringbuf.c")
-PORTABLE_HEADERS = ("crc16.h", "emgf.h", "ringbuf.h")
+PORTABLE_HEADERS = ("crc16.h", "emgf.h", "ringbuf.h", "emgf_core.h")
 STRICT_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 
 
@@ -34,7 +35,7 @@ def require(tool: str) -> str:
 
 
 def run_tool(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=FW_DIR, capture_output=True, text=True, timeout=120)
+    return subprocess.run(args, cwd=CORE_DIR, capture_output=True, text=True, timeout=120)
 
 
 # The EMGF v1 test vector (docs/devices.md / firmware_bridge/PROTOCOL.md): 2 channels x 2
@@ -154,7 +155,7 @@ def test_headers_compile_as_cpp(fw_build_dir: Path) -> None:
             "-Wextra",
             "-Werror",
             "-pedantic",
-            f"-I{FW_DIR}",
+            f"-I{CORE_DIR}",
             "-fsyntax-only",
             str(src),
         ]
@@ -173,21 +174,27 @@ def test_portable_sources_use_only_allowed_headers_and_no_heap() -> None:
         '"ringbuf.h"',
     }
     for name in (*PORTABLE_SOURCES, *PORTABLE_HEADERS):
-        text = (FW_DIR / name).read_text()
+        text = (CORE_DIR / name).read_text()
         includes = set(re.findall(r"^\s*#\s*include\s+([<\"][^>\"]+[>\"])", text, re.M))
         assert includes <= allowed, f"{name} includes {includes - allowed}"
         code = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         assert not re.search(r"\b(malloc|calloc|realloc|free)\s*\(", code), name
 
 
-def test_sketch_copies_match_canonical_sources() -> None:
-    """The Arduino sketch builds from copies in its src/ folder: they must not drift."""
-    copy_dir = FW_DIR / "esp32_emgf" / "src" / "emgf_core"
-    for name in (*PORTABLE_SOURCES, *PORTABLE_HEADERS):
-        assert (copy_dir / name).read_bytes() == (FW_DIR / name).read_bytes(), (
-            f"{copy_dir / name} differs from {FW_DIR / name}; run `cp "
-            "firmware_bridge/firmware/*.[ch] firmware_bridge/firmware/esp32_emgf/src/emgf_core/`"
-        )
+def test_the_portable_c_exists_once_and_the_sketch_builds_from_it() -> None:
+    """One copy: the sketch includes the library the host tests compile, and no other copy of
+    a portable file exists under firmware_bridge/ (a copy would drift unseen)."""
+    sketch = (FW_DIR / "esp32_emgf" / "esp32_emgf.ino").read_text()
+    assert re.search(r"^#include <emgf_core\.h>$", sketch, re.M)
+    names = {*PORTABLE_SOURCES, *PORTABLE_HEADERS}
+    copies = sorted(str(p.relative_to(REPO)) for p in (REPO / "firmware_bridge").rglob("*")
+                    if p.name in names and p.parent != CORE_DIR)
+    assert not copies, f"copies of the portable C outside {CORE_DIR.relative_to(REPO)}: {copies}"
+    props = (CORE_DIR.parent / "library.properties").read_text()
+    assert "name=emgf_core" in props and "includes=emgf_core.h" in props
+    ini = (FW_DIR / "platformio.ini").read_text()
+    assert re.search(r"^src_dir = esp32_emgf$", ini, re.M)
+    assert re.search(r"^lib_dir = lib$", ini, re.M)
 
 
 def test_sketch_speaks_the_documented_ble_and_commands() -> None:
