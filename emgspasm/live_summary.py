@@ -73,7 +73,7 @@ class LiveSummary:
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
         if self.rate_changes:
             shed += f", {self.rate_changes} frames after a rate change (rate kept)"
-        notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
+        notes = "".join(f"note: {reason}\n" for reason in dict.fromkeys(self.hidden.values()))
         notes += "".join(f"error: {failure}\n" for failure in self.failed_outputs)
         return notes + (
             f"summary: {self.samples_received} samples received, {lost}, "
