@@ -115,10 +115,12 @@ DEFAULT_SETTLE_S = 0.5
 """How long a timing tracker waits, after data arrives later than the jitter allows, for a burst
 to catch the balance up before calling the shortfall a loss. A stalled host (SIGSTOP, a swapping
 laptop, a blocked event loop) finds the whole backlog in the OS buffer when it resumes and reads
-it within milliseconds; a device that withheld its output drains it at link speed, which at 2x
-the stream's byte rate takes as long as the stall itself (0.3 s at 115200 baud for a 1 kHz ASCII
-stream). Half a second covers both. It costs latency only after a late arrival: the blocks of an
-unexplained shortfall wait this long before they are released with their gap."""
+it within milliseconds; a device that withheld its output drains it at link speed, which at
+2x the stream's byte rate takes as long as the stall itself (115200 baud carries a 1 kHz ASCII
+stream 2.3 times over: a 0.3 s backlog drains in 0.23 s). Half a second covers both; a slower
+drain is settled as a loss of what was still missing after it. It costs latency only after a
+late arrival: the blocks of an unexplained shortfall wait this long before they are released
+with their gap."""
 
 MAX_HELD_S = 60.0
 """At most this many seconds of nominal samples are held while a shortfall is undecided; a
