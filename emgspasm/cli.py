@@ -118,7 +118,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for r in failed:
         print(f"error: {r.path}: {r.error}", file=sys.stderr)
     for r in results:
-        for reason in r.hidden.values():
+        for reason in dict.fromkeys(r.hidden.values()):  # one reason may hide every label
             print(f"note: {r.path}: {reason}")
     reused = sum(r.reused for r in results)
     if reused:

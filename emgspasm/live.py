@@ -189,6 +189,8 @@ class LiveRunner:
             reconnects=s.reconnects,
             outage_s=s.outage_s,
             restarts=s.restarts,
+            counter_jumps=s.counter_jumps,
+            stalls=s.stalls,
             bad_frames=s.bad_frames,
             skipped_bytes=s.skipped_bytes,
             rate_changes=s.rate_changes,

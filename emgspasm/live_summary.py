@@ -25,6 +25,12 @@ class LiveSummary:
     reconnects: int = 0
     outage_s: float = 0.0
     restarts: int = 0
+    counter_jumps: int = 0
+    """Of the `restarts`, counter jumps the elapsed time cannot explain (a device reset, a
+    corrupted counter, a stale backlog): shown apart from loss, never counted as lost."""
+    stalls: int = 0
+    """Devices without a counter: late bursts that made up their shortfall (host or link
+    stalls): data late, not lost."""
     bad_frames: int = 0
     skipped_bytes: int = 0
     shed_blocks: int = 0
@@ -48,8 +54,17 @@ class LiveSummary:
         """The final line printed by ``emgspasm stream`` / ``replay``, after a note per label
         the stream could not show (`hidden`)."""
         lost = f"{self.samples_lost} lost"
-        if self.samples_lost_min != self.samples_lost_max:
+        if self.samples_lost_min == 0 and self.samples_lost_max > self.samples_lost:
+            # nothing proven (devices without a counter cannot always tell a loss from a stall)
+            lost += f" (up to {self.samples_lost_max} possibly lost)"
+        elif self.samples_lost_min != self.samples_lost_max:
             lost += f" (bounds {self.samples_lost_min}..{self.samples_lost_max})"
+        lost += f" in {self.gaps} gaps"
+        if self.stalls:
+            lost += f", {self.stalls} stalls (data late, not lost)"
+        if self.counter_jumps:
+            lost += (f", {self.counter_jumps} counter jumps (device reset or corrupt counter; "
+                     "continuity unknown, not counted as loss)")
         if self.latency_median_ms is None:
             latency = "latency n/a (no events)"
         else:
@@ -58,10 +73,10 @@ class LiveSummary:
         shed = f", shed {self.shed_samples} samples" if self.shed_blocks else ""
         if self.rate_changes:
             shed += f", {self.rate_changes} frames after a rate change (rate kept)"
-        notes = "".join(f"note: {reason}\n" for reason in self.hidden.values())
+        notes = "".join(f"note: {reason}\n" for reason in dict.fromkeys(self.hidden.values()))
         notes += "".join(f"error: {failure}\n" for failure in self.failed_outputs)
         return notes + (
-            f"summary: {self.samples_received} samples received, {lost} in {self.gaps} gaps, "
+            f"summary: {self.samples_received} samples received, {lost}, "
             f"{self.reconnects} reconnects, {self.bad_frames} bad frames "
             f"({self.skipped_bytes} bytes skipped){shed}; {self.events} events; {latency} "
             f"[{self.ended_by}, {self.wall_s:.1f} s]"

@@ -285,6 +285,7 @@ class Pipeline:
         masks = np.vstack([feasible_mask(self.model.classes, (p.end_hop - p.start_hop + 1) *
                                          hop_s, cfg) for p in prefixes])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
+        labels, confidence = self._implausible_as_artifact(prefixes, labels, confidence)
         satellite = self._satellites(feats)
         for p, label, conf, sat in zip(prefixes, labels, confidence, satellite, strict=True):
             seen = self._alerted.setdefault((p.channel, p.start_hop), {})
@@ -298,6 +299,24 @@ class Pipeline:
                                       start_s=onset * hop_s,
                                       decided_at_s=(p.decided_hop + 1) * hop_s,
                                       confidence=float(conf)))
+
+    def _implausible_as_artifact(self, episodes: Sequence[Episode], labels: list[str],
+                                 confidence: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Episodes whose band-passed peak no muscle can produce (`max_plausible_uv`) are
+        artifacts, with full confidence, whatever the classifier made of their shape (it saw
+        a lone 1e5 µV sample as a twitch). Unless the recording cannot show artifacts at all
+        (`hidden`): then nothing is said about them."""
+        if "artifact" in self.hidden or not episodes:
+            return labels, confidence
+        ceiling = self.config.max_plausible_uv
+        peaks = np.array([self._hops.get("peak", ep.start_hop, ep.end_hop + 1)[:, ep.channel]
+                          .max(initial=0.0) for ep in episodes])
+        implausible = peaks > ceiling
+        if not implausible.any():
+            return labels, confidence
+        confidence = np.where(implausible, 1.0, confidence)
+        return ["artifact" if bad else label
+                for label, bad in zip(labels, implausible, strict=True)], confidence
 
     def _satellites(self, feats: np.ndarray) -> np.ndarray:
         """Episodes whose partner carries `satellite_ratio` times their level: crosstalk or
@@ -334,6 +353,7 @@ class Pipeline:
         masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
                            for a, b in cores])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
+        labels, confidence = self._implausible_as_artifact(closed, labels, confidence)
         satellite = self._satellites(feats)
         alerted = [self._alerted.pop((ep.channel, ep.start_hop), {}) for ep in closed]
         labelled = []

@@ -277,3 +277,56 @@ def test_alerts_around_episode_splits_do_not_depend_on_the_blocks(config):
         _, events = run(rec, sizes, alerts, config=config)
         results.append((by_time(events), sorted(alerts, key=str)))
     assert results[0] == results[1] == results[2]
+
+
+# ---- implausible input (issue 11, item 14) -----------------------------------------------
+
+
+@pytest.mark.parametrize("amplitude_uv", [1e5, 1e12])
+def test_an_impossible_amplitude_is_an_artifact(amplitude_uv: float) -> None:
+    """One sample no muscle can produce, in a voluntary session: before, the episode holding
+    it came out as `twitch` (1e5 µV) or `voluntary` (1e12 µV)."""
+    rec = simulated(20.0, 1000.0, 4, 0, scenario="voluntary").recording
+    x = rec.samples.copy()
+    x[10_000, 0] = amplitude_uv
+    pipe = Pipeline(rec.fs, rec.channels)
+    events = pipe.push(x) + pipe.flush()
+    there = [e for e in events if rec.channels[0] in e.channels and e.start_s <= 10.0 < e.end_s]
+    assert [e.label for e in there] == ["artifact"], there
+    assert there[0].confidence == 1.0
+    assert amplitude_uv > DetectorConfig().max_plausible_uv
+
+
+def test_plausible_amplitudes_are_left_to_the_classifier() -> None:
+    rec = simulated(20.0, 1000.0, 4, 0, scenario="voluntary").recording
+    pipe = Pipeline(rec.fs, rec.channels)
+    events = pipe.push(rec.samples) + pipe.flush()
+    assert events and all(e.label != "artifact" for e in events)
+
+
+def test_below_the_minimum_rate_nothing_is_labelled_and_it_is_said() -> None:
+    """100 Hz was accepted silently with most labels wrong (F1 0.20)."""
+    from emgspasm.events import LABELS
+
+    cfg = DetectorConfig()
+    assert cfg.label_min_fs == 200.0
+    rec = simulated(30.0, 100.0, 4, 3, scenario="cramp").recording
+    pipe = Pipeline(rec.fs, rec.channels)
+    assert set(pipe.hidden) == set(LABELS)
+    assert len(set(pipe.hidden.values())) == 1  # one reason, said once
+    assert "100 Hz" in next(iter(pipe.hidden.values()))
+    assert pipe.push(rec.samples) + pipe.flush() == []  # no guesses
+    assert "voluntary" not in Pipeline(200.0, rec.channels).hidden  # 200 Hz still labels
+
+
+def test_a_cramp_cut_off_by_the_end_is_decided_at_the_end() -> None:
+    """A cramp still going when the stream ends was decided a merge gap (1 s) after the last
+    sample: the decision cannot be later than the data."""
+    rec = simulated(20.0, 1000.0, 4, 3, scenario="cramp").recording
+    for cut_s in (6.0, 7.37):
+        n = round(cut_s * rec.fs)
+        pipe = Pipeline(rec.fs, rec.channels)
+        events = pipe.push(rec.samples[:n]) + pipe.flush()
+        cramps = [e for e in events if e.label == "cramp"]
+        assert cramps and all(e.end_s > cut_s - 0.1 for e in cramps)  # cut off, not ended
+        assert all(e.decided_at_s <= n / rec.fs + 1e-9 for e in events), events

@@ -148,7 +148,7 @@ class EventAssembler:
         keep: list[LabelledEpisode] = []
         for group in self._groups():
             if final or self._complete(group, current_hop, open_starts):
-                event = self._event(group, open_starts)
+                event = self._event(group, open_starts, current_hop if final else None)
                 if event is not None:
                     out.append(event)
             else:
@@ -352,7 +352,13 @@ class EventAssembler:
 
         return held_until
 
-    def _event(self, group: _Group, open_starts: Sequence[tuple[int, int]]) -> Event | None:
+    def _event(self, group: _Group, open_starts: Sequence[tuple[int, int]],
+               final_hop: int | None = None) -> Event | None:
+        """The event of a complete group. ``final_hop``: released because the stream ended (or
+        a long gap ended every episode) at that hop, so nothing later can join the group and
+        its decision is no later than that hop, however long the merge gap it was waiting for
+        (a cramp cut off by the end of a stream is decided at its last sample, not a merge gap
+        after it)."""
         end = max(e.end_hop for e in group.members)
         hold = self._hold_hop(group)
         held_until = self._joiner_test(group)
@@ -361,6 +367,8 @@ class EventAssembler:
         # be open when a group is released; an open episode's decision is later than any).
         held_by += [held_until(ch, start, _LATER) for ch, start in open_starts]
         decided = max(max(e.decided_hop for e in group.members), end, hold, *held_by)
+        if final_hop is not None:
+            decided = min(decided, max(final_hop, end))
         shown = group.shown
         weights = np.array([e.offset_hop - e.onset_hop + 1 for e in shown], dtype=float)
         conf = float(np.average([e.confidence for e in shown], weights=weights))

@@ -160,6 +160,30 @@ class DetectorConfig:
     the same, and the real armband recordings we have gave hundreds of false twitches per
     hour there. The pipeline says so once (`Pipeline.hidden`) instead of guessing."""
 
+    label_min_fs: float = 200.0
+    """Below this rate no label is given at all (SPEC "say what cannot be seen"). 200 Hz is the
+    slowest rate the classifier was trained and measured at (the Myo armband; SPEC's simulated
+    rates are 200-2000 Hz). At 100 Hz the pass band left is 20-45 Hz, where a contraction's
+    spectrum, a cramp's irregular firing and a motion artifact's low-frequency energy are no
+    longer told apart: on simulated sessions F1 fell to 0.20 (issue 11's measurement), i.e.
+    most labels were wrong.
+    The pipeline still runs (recordings, gaps, signal quality), says so once
+    (`Pipeline.hidden`, every label) and emits no guesses."""
+
+    max_plausible_uv: float = 50_000.0
+    """An episode whose band-passed peak exceeds this many µV (50 mV) is an `artifact`, whatever
+    the classifier says. Surface EMG reaches 0-10 mV peak to peak even in maximal contractions
+    of large muscles with good skin contact [De Luca 1997, "The use of surface
+    electromyography in biomechanics"; SENIAM], i.e. at most ~5 mV from baseline; the
+    simulator's most extreme sessions (3 mV RMS at full effort times a 3x electrode gain, both
+    at the top of their ranges) peak at 21 mV after the band-pass. 50 mV is ten times the
+    physiological ceiling and more than twice the simulator's, so no muscle produced it: an
+    electrode pop, a cable hit, a corrupted sample, wrong units (a single 1e5 µV sample in a
+    rest recording was labelled `twitch`). It is compared with the band-passed peak, not the
+    raw value, so a DC-coupled amplifier's electrode offset (hundreds of mV) does not trip it.
+    Thresholds elsewhere stay relative to the noise floor (SPEC); this one is absolute because
+    physiology bounds it, not the recording."""
+
     alert_step_s: float = 0.5
     """A sustained episode still in progress is classified on what it has shown so far every
     this often once it is old enough to carry a sustained label (`cramp_min_s`,

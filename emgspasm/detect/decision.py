@@ -15,11 +15,19 @@ import numpy as np
 
 from emgspasm.detect.classifier import NONE_LABEL, EpisodeModel
 from emgspasm.detect.config import DetectorConfig
+from emgspasm.events import LABELS
 
 
 def hidden_labels(fs: float, cfg: DetectorConfig) -> dict[str, str]:
     """Labels this recording cannot show, each with the reason a user is told once."""
     hidden: dict[str, str] = {}
+    if fs < cfg.label_min_fs:
+        reason = (
+            f"no events are labelled at {fs:g} Hz: below {cfg.label_min_fs:g} Hz the band left "
+            f"under {fs / 2:g} Hz cannot tell contractions, cramps, rigidity, twitches and "
+            "artifacts apart (the classifier is validated from 200 Hz up); the recording and "
+            "its gaps are still kept")
+        return dict.fromkeys(LABELS, reason)
     if fs < cfg.twitch_min_fs:
         hidden["twitch"] = (
             f"fasciculations are not labelled at {fs:g} Hz: a 5-25 ms motor-unit potential "

@@ -12,9 +12,11 @@ Gaps, best evidence first:
   a counter going backwards is a device restart.
 * ``t_us`` without seq: bounded from device timestamps and ``fs`` (half a period tolerance);
   ``micros()`` wraps at 2^32 µs and is unwrapped.
-* neither: bounded from host receive times (`TimingGapTracker`), which needs ``fs``; failing
-  that, ``k`` bad lines since the last good one give the bound ``(0, k)`` (each may have
-  been a sample), so a discarded line is never a silent loss.
+* neither: bounded from host receive times (`TimingGapTracker`), which needs ``fs``: a
+  shortfall that a burst of late lines makes up is a host stall, not a loss, so lines are held
+  (at most ``settle_s``) while that is undecided. Failing ``fs``, ``k`` bad lines since the last
+  good one give the bound ``(0, k)`` (each may have been a sample), so a discarded line is
+  never a silent loss.
 
 Text offers no integrity check, so a corrupted line that still parses cannot be caught; the
 range check and the field count are the only defences. Prefer EMGF for anything serious.
@@ -31,7 +33,11 @@ from typing import ClassVar
 import numpy as np
 
 from firmware_bridge.protocols.base import Codec, Gap, Packet
-from firmware_bridge.protocols.gaps import CounterGapTracker, TimingGapTracker
+from firmware_bridge.protocols.gaps import (
+    DEFAULT_SETTLE_S,
+    CounterGapTracker,
+    TimingGapTracker,
+)
 
 _EOL = re.compile(rb"[\r\n]")
 _INT = re.compile(rb"[ \t]*([+-]?[0-9]+)[ \t]*")
@@ -46,6 +52,9 @@ class _Row:
     t_us: int | None
     gap: Gap
     restart: bool
+    host_time: float | None = None
+    bad_before: int = 0
+    """Bad lines just before this one (each may have been a sample)."""
 
 
 class AsciiLinesCodec(Codec):
@@ -65,6 +74,7 @@ class AsciiLinesCodec(Codec):
         gain: float = 200.0,
         seq_modulus: int | None = None,
         jitter_s: float = 0.1,
+        settle_s: float = DEFAULT_SETTLE_S,
         max_line: int = 256,
         check_range: bool = True,
     ) -> None:
@@ -85,8 +95,11 @@ class AsciiLinesCodec(Codec):
             jitter_s=jitter_s,
             restart_threshold=modulus // 2 if modulus >= 1 << 16 else None,
         )
-        self._timing = TimingGapTracker(fs, jitter_s)
-        self._dev_timing = TimingGapTracker(fs, 0.5 / fs if fs else 0.0)
+        self._timing: TimingGapTracker[_Row] = TimingGapTracker(fs, jitter_s, settle_s)
+        # device timestamps are not delayed by a host stall: decide each line at once
+        self._dev_timing: TimingGapTracker[None] = TimingGapTracker(
+            fs, 0.5 / fs if fs else 0.0, settle_s=0.0
+        )
         self._buf = bytearray()
         self._discarding = False
         self._bad_lines = 0  # bad lines since the last good one: each may have been a sample
@@ -151,9 +164,7 @@ class AsciiLinesCodec(Codec):
                 self._count_bad(end + 1 - pos)
                 self._discarding = False
             else:
-                row = self._line(bytes(self._buf[pos:end]))
-                if row is not None:
-                    rows.append(row)
+                rows += self._line(bytes(self._buf[pos:end]))
             pos = end + 1
         tail = len(self._buf) - pos
         if tail > self.max_line:  # no terminator in sight: do not buffer forever
@@ -164,26 +175,29 @@ class AsciiLinesCodec(Codec):
         return self._packets(rows)
 
     def flush(self) -> list[Packet]:
-        """A line without its terminator may be a truncated number: count it as bad."""
+        """A line without its terminator may be a truncated number: count it as bad. Lines
+        held while a late arrival was undecided (no seq, no t_us) are released."""
         if self._buf or self._discarding:
             self._count_bad(len(self._buf))
             self._buf.clear()
             self._discarding = False
-        return []
+        return self._packets(self._settled(self._timing.flush()))
 
     def _count_bad(self, n_bytes: int) -> None:
         super()._count_bad(n_bytes)
         self._bad_lines += 1
 
-    def _line(self, line: bytes) -> _Row | None:
+    def _line(self, line: bytes) -> list[_Row]:
+        """The rows this line completes: itself, or none (bad, or held by the host-timing
+        tracker), or earlier held rows as well."""
         if not line:
             self._stats.bytes_ok += 1  # a bare terminator (e.g. the \n of \r\n)
-            return None
+            return []
         fields = line.split(b",")
         parsed = [_INT.fullmatch(f) for f in fields]
         if len(line) > self.max_line or len(fields) != self._n_fields or not all(parsed):
             self._count_bad(len(line) + 1)
-            return None
+            return []
         ints = [int(m.group(1)) for m in parsed if m is not None]
         lead = int(self.has_seq) + int(self.has_time)
         values = ints[lead:]
@@ -196,14 +210,28 @@ class AsciiLinesCodec(Codec):
             or (self.check_range and any(not 0 <= v < top for v in values))
         ):
             self._count_bad(len(line) + 1)
-            return None
+            return []
         self._count_ok(len(line) + 1)
-        gap, restart = self._gap(seq, t_us)
-        self._bad_lines = 0
-        self._stats.add_gap(gap)
-        self._stats.restarts += int(restart)
         self._n_received += 1
-        return _Row(values, seq, t_us, gap, restart)
+        row = _Row(values, seq, t_us, 0, False, self._now)
+        bad, self._bad_lines = self._bad_lines, 0
+        if seq is None and t_us is None:
+            row.bad_before = bad
+            self._timing.fs = self.fs
+            return self._settled(self._timing.update(row, 1, self._now))
+        row.gap, row.restart = self._gap(seq, t_us)
+        return self._settled([(row, row.gap)])
+
+    def _settled(self, released: list[tuple[_Row, Gap]]) -> list[_Row]:
+        """Rows whose gap is decided: account them."""
+        for row, gap in released:
+            if gap == 0 and row.bad_before:
+                gap = (0, row.bad_before)  # discarded lines may each have carried a sample
+            row.gap = gap
+            self._stats.add_gap(gap)
+            self._stats.restarts += int(row.restart)
+        self._stats.stalls = self._timing.stalls
+        return [row for row, _ in released]
 
     def _gap(self, seq: int | None, t_us: int | None) -> tuple[Gap, bool]:
         fs = self.fs
@@ -212,18 +240,14 @@ class AsciiLinesCodec(Codec):
             if t_us is not None:
                 self._advance_clock(t_us)
             return self._seq_gaps.update(seq, 1, self._now)
-        if t_us is not None:
-            restart = self._advance_clock(t_us)
-            if restart:
-                self._dev_timing.reset()
-            self._dev_timing.fs = fs
-            self._dev_timing.jitter_s = 0.5 / fs if fs else 0.0
-            return self._dev_timing.update(1, self._dev_clock), restart
-        self._timing.fs = fs
-        gap = self._timing.update(1, self._now)
-        if gap == 0 and self._bad_lines:
-            gap = (0, self._bad_lines)  # discarded lines may each have carried a sample
-        return gap, False
+        assert t_us is not None
+        restart = self._advance_clock(t_us)
+        if restart:
+            self._dev_timing.reset()
+        self._dev_timing.fs = fs
+        self._dev_timing.jitter_s = 0.5 / fs if fs else 0.0
+        ((_, gap),) = self._dev_timing.update(None, 1, self._dev_clock)
+        return gap, restart
 
     def _advance_clock(self, t_us: int) -> bool:
         """Unwrap ``micros()``; a jump of more than half its range is a restart."""
@@ -250,7 +274,7 @@ class AsciiLinesCodec(Codec):
                     samples=np.array([r.values for r in rows[start:i]], dtype=np.int64),
                     first_index=head.seq,
                     gap_before=head.gap,
-                    host_time=self._now,
+                    host_time=rows[i - 1].host_time,
                     device_time_us=head.t_us,
                     restart=head.restart,
                 )

@@ -106,6 +106,9 @@ class DecoderStats:
     counter_jumps: int = 0
     """Of the `restarts`, those where the counter jumped further than the elapsed host time
     allows (a reset, corruption or stale backlog): reported as restarts, never as loss."""
+    stalls: int = 0
+    """Devices without a counter: arrivals later than the jitter allows that a burst then made
+    up (a host or link stall). Their data was late, not lost, so they are not gaps."""
     bytes_ok: int = 0
 
     def add_gap(self, gap: Gap) -> None:

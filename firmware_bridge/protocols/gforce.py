@@ -22,7 +22,9 @@ SDK hardcodes 129) rejects every splice or truncated chain of the wrong length; 
 complementary halves still passes. BLE's link layer retransmits, so such losses need a
 peripheral-side overflow; the ESP32/nRF reference firmware (EMGF) has no such hole.
 
-No sample counter exists, so gaps are host-timing bounds (gaps.py), in whole packets.
+No sample counter exists, so gaps are host-timing bounds (gaps.py), in whole packets; a late
+arrival that a burst makes up is a stall, not a loss, and packets wait (at most ``settle_s``)
+while that is undecided.
 µV: (raw - 128) * 2.5 V / 1200 / 127 (8-bit), (raw - 2048) * 2.5 V / 1200 / 2047 (12-bit).
 Quoted as "µV", these formulas evaluate to volts (2.5 V reference over
 a gain of 1200 gives ±2.08 mV full scale), so they are multiplied by 10^6 here.
@@ -34,8 +36,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from firmware_bridge.protocols.base import Codec, Packet
-from firmware_bridge.protocols.gaps import TimingGapTracker
+from firmware_bridge.protocols.base import Codec, Gap, Packet
+from firmware_bridge.protocols.gaps import DEFAULT_SETTLE_S, TimingGapTracker
 
 TYPE_EMG = 0x08
 FRAGMENT = 0xFF
@@ -66,6 +68,7 @@ class GForceCodec(Codec):
         resolution: int = 8,
         fs: float = 500.0,
         jitter_s: float = 0.1,
+        settle_s: float = DEFAULT_SETTLE_S,
         samples_per_packet: int = 16,
         max_notification: int | None = None,
         packet_len: int | None = None,
@@ -79,7 +82,9 @@ class GForceCodec(Codec):
         self.samples_per_packet = samples_per_packet
         self.max_notification = max_notification
         self.packet_len = packet_len
-        self._timing = TimingGapTracker(fs, jitter_s)
+        self._timing: TimingGapTracker[tuple[np.ndarray, float | None]] = TimingGapTracker(
+            fs, jitter_s, settle_s
+        )
         self._chain: bytearray | None = None
         self._chain_id = 0
         self._chain_bytes = 0
@@ -122,9 +127,10 @@ class GForceCodec(Codec):
         return self._packet(packet, n_wire, host_time)
 
     def flush(self) -> list[Packet]:
-        """A chain still open at the end of the stream is incomplete: count it."""
+        """A chain still open at the end of the stream is incomplete: count it. Packets held
+        while a late arrival was undecided are released (as a possible loss)."""
         self._drop_chain()
-        return []
+        return self._released(self._timing.flush())
 
     def _drop_chain(self) -> None:
         if self._chain is not None:
@@ -178,10 +184,20 @@ class GForceCodec(Codec):
             return []
         samples = values.reshape(-1, self._n)
         rows = samples.shape[0]
-        gap = self._timing.update(rows, host_time, stride=rows)
         self._count_ok(n_wire)
-        self._stats.add_gap(gap)
-        return [Packet(samples=samples, first_index=None, gap_before=gap, host_time=host_time)]
+        return self._released(self._timing.update((samples, host_time), rows, host_time,
+                                                  stride=rows))
+
+    def _released(self, released: list[tuple[tuple[np.ndarray, float | None], Gap]]
+                  ) -> list[Packet]:
+        """Packets for the EMG packets whose gap the timing tracker has decided."""
+        out = []
+        for (samples, host_time), gap in released:
+            self._stats.add_gap(gap)
+            out.append(Packet(samples=samples, first_index=None, gap_before=gap,
+                              host_time=host_time))
+        self._stats.stalls = self._timing.stalls
+        return out
 
     # ---- encoding ---------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ message-framed: one `feed` call per notification. Anything but 16 bytes is a bad
 The wire has no sequence number, so gaps come from timing only and are always bounds.
 Two sources of evidence, both optional:
 
-* ``host_time``: a pause longer than the two samples plus ``jitter_s`` proves a loss
-  (`TimingGapTracker`).
+* ``host_time``: a shortfall against the nominal 200 Hz longer than ``jitter_s`` that no burst
+  makes up within ``settle_s`` proves a loss (`TimingGapTracker`); one that a burst makes up is
+  a host or link stall, and the notifications behind it are only late. Notifications are held
+  while that is undecided, so `flush` at the end of the stream releases them.
 * ``char_index`` (0..3, which EMG characteristic notified): the Myo firmware notifies the four
   characteristics in rotation (EmgData0..3 in myohw.h), so a skipped index proves at least that
   many notifications lost, modulo 4. This rotation is an assumption from the characteristic
@@ -25,8 +27,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from firmware_bridge.protocols.base import Codec, Packet
-from firmware_bridge.protocols.gaps import TimingGapTracker
+from firmware_bridge.protocols.base import Codec, Gap, Packet
+from firmware_bridge.protocols.gaps import DEFAULT_SETTLE_S, TimingGapTracker
 
 NOTIFICATION_LEN = 16
 SAMPLES_PER_NOTIFICATION = 2
@@ -43,10 +45,18 @@ class MyoCodec(Codec):
     name: ClassVar[str] = "myo"
     message_framed: ClassVar[bool] = True
 
-    def __init__(self, *, jitter_s: float = 0.1, uv_per_count: float = NOMINAL_UV_PER_COUNT):
+    def __init__(
+        self,
+        *,
+        jitter_s: float = 0.1,
+        settle_s: float = DEFAULT_SETTLE_S,
+        uv_per_count: float = NOMINAL_UV_PER_COUNT,
+    ) -> None:
         super().__init__()
         self._uv = uv_per_count
-        self._timing = TimingGapTracker(FS, jitter_s)
+        self._timing: TimingGapTracker[tuple[np.ndarray, float | None]] = TimingGapTracker(
+            FS, jitter_s, settle_s
+        )
         self._last_char: int | None = None
 
     @property
@@ -79,18 +89,26 @@ class MyoCodec(Codec):
                 base = lost_notifications * SAMPLES_PER_NOTIFICATION
             self._last_char = char_index
         stride = SAMPLES_PER_NOTIFICATION * (N_CHARACTERISTICS if char_index is not None else 1)
-        gap = self._timing.update(SAMPLES_PER_NOTIFICATION, host_time, base=base, stride=stride)
         samples = np.frombuffer(bytes(data), dtype=np.int8).astype(np.int64)
         self._count_ok(len(data))
-        self._stats.add_gap(gap)
-        return [
-            Packet(
-                samples=samples.reshape(SAMPLES_PER_NOTIFICATION, N_CHANNELS),
-                first_index=None,
-                gap_before=gap,
-                host_time=host_time,
-            )
-        ]
+        held = (samples.reshape(SAMPLES_PER_NOTIFICATION, N_CHANNELS), host_time)
+        return self._packets(
+            self._timing.update(held, SAMPLES_PER_NOTIFICATION, host_time, base=base, stride=stride)
+        )
+
+    def flush(self) -> list[Packet]:
+        """Release notifications held while a late arrival was undecided (possible loss)."""
+        return self._packets(self._timing.flush())
+
+    def _packets(self, released: list[tuple[tuple[np.ndarray, float | None], Gap]]) -> list[Packet]:
+        """Packets for the notifications whose gap the timing tracker has decided."""
+        out = []
+        for (samples, host_time), gap in released:
+            self._stats.add_gap(gap)
+            out.append(Packet(samples=samples, first_index=None, gap_before=gap,
+                              host_time=host_time))
+        self._stats.stalls = self._timing.stalls
+        return out
 
     @classmethod
     def encode(cls, samples: np.ndarray) -> bytes:

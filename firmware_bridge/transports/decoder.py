@@ -11,7 +11,9 @@ What this layer adds on top of the codec:
 
 * µV, channel names and rate (from the codec, or the device registry's defaults);
 * one number to act on for every gap (`gap_estimate`), chosen inside the codec's bound from the
-  host receive times (`choose_estimate`);
+  host receive times (`choose_estimate`) — except a counterless device's *possible* loss
+  (lower bound 0: the codec could not tell a loss from a stall), which is acted on as 0, so the
+  timeline and the recording invent no gap the device may never have had;
 * a host-time bound where the codec can say nothing: a device counter that went backwards
   (restart) leaves continuity unknown, so the time since the previous block bounds the loss;
 * a flush of the codec when the link drops, so a frame cut by the unplug is counted as skipped
@@ -145,6 +147,7 @@ class StreamDecoder:
         s.bad_frames = codec_stats.bad_frames
         s.skipped_bytes = codec_stats.skipped_bytes
         s.counter_jumps = codec_stats.counter_jumps
+        s.stalls = codec_stats.stalls
         return s
 
     @property
@@ -249,8 +252,10 @@ class StreamDecoder:
         lattice = None  # after a restart the counter says nothing about the loss
         if packet.first_index is not None and not packet.restart:
             lattice = self.codec.counter_modulus or getattr(self.codec, "seq_modulus", None)
-        estimate = choose_estimate(gap, elapsed, lattice)
         lo, hi = gap_bounds(gap)
+        if packet.first_index is None and not packet.restart and lo == 0:
+            elapsed = None  # a counterless codec found no proof of loss: do not invent one
+        estimate = choose_estimate(gap, elapsed, lattice)
         if hi > 0:
             self._stats.gaps += 1
             self._stats.samples_lost_min += lo

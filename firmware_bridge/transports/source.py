@@ -36,6 +36,9 @@ class SourceStats:
     counter_jumps: int = 0
     """Of the `restarts`, counter jumps larger than the elapsed host time allows (a counter
     reset, corruption or a stale backlog after an unclean exit), not counted as loss."""
+    stalls: int = 0
+    """Devices without a counter: late arrivals that a burst then made up (a host or link
+    stall): the data was late, not lost, so they are not gaps."""
     bad_frames: int = 0
     skipped_bytes: int = 0
     bytes_received: int = 0

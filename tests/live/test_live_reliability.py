@@ -260,3 +260,76 @@ def test_ctrl_c_twice_stops_cleanly_and_keeps_the_recording(
     assert proc.returncode == 0, stderr
     assert "[Ctrl-C" in stdout.splitlines()[-1]
     assert eio.read(out).n_samples > 0
+
+
+# ---- host stalls on a device without a counter ----------------------------------------------
+
+
+def test_a_stalled_host_reports_no_loss_from_a_counterless_device(tmp_path: Path) -> None:
+    """Issue 11, item 5: the ``stream`` process is stopped (SIGSTOP) for 0.3 s every 2 s while
+    an ASCII device without a sequence number keeps sending. Nothing was dropped (the pty keeps
+    the backlog), so the summary must say 0 lost; it said ~200 lost per stall."""
+    import signal
+    import time
+
+    from firmware_bridge.emulators import FaultPlan
+
+    spec = get_device("ascii").with_options(has_seq=False)
+    personality = device_personality(spec)
+    uv, _ = emulator_uv(personality.fs, personality.n_channels, seed=1, duration_s=20.0)
+    signal_ = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
+    port = tmp_path / "port"
+    with PtyDevice(personality, signal_, faults=FaultPlan(), link_path=port) as emu:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "emgspasm.cli", "stream", "--device", "ascii", "--opt",
+             "has_seq=false", "--port", str(port), "--duration", "7.5", "--model",
+             str(dummy_model().save(tmp_path / "m.skops")), "--summary-json",
+             str(tmp_path / "s.json")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith("streaming ")  # the session is running
+            for _ in range(3):
+                time.sleep(1.7)
+                proc.send_signal(signal.SIGSTOP)
+                time.sleep(0.3)
+                proc.send_signal(signal.SIGCONT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+        overflow = emu.stats.overflow_units
+    assert proc.returncode == 0, err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert overflow == 0  # the device really dropped nothing
+    assert (summary["gaps"], summary["samples_lost"], summary["samples_lost_max"]) == (0, 0, 0)
+    assert summary["stalls"] >= 2, summary  # the stalls happened while it streamed
+    assert summary["samples_received"] > 6 * personality.fs
+    assert " 0 lost in 0 gaps, " in out.splitlines()[-1]
+
+
+def test_the_summary_shows_counter_jumps_apart_from_loss() -> None:
+    """Issue 11, item 6 counted EMGF counter jumps (a reset or corrupted counter, never loss);
+    the session summary must show them, not only the JSON of the codec's stats."""
+    from emgspasm.live import LiveRunner
+    from firmware_bridge.transports.source import Source, SourceStats
+
+    class Stub(Source):
+        name = "stub"
+
+        async def blocks(self):  # pragma: no cover - never iterated
+            yield None
+
+        def stop(self) -> None:
+            pass
+
+        @property
+        def stats(self) -> SourceStats:
+            return SourceStats(samples_received=5000, restarts=2, counter_jumps=2)
+
+    summary = LiveRunner(Stub(), pipeline_factory=lambda fs, ch: None, mode="x").summary()
+    assert summary.counter_jumps == 2 and summary.to_dict()["counter_jumps"] == 2
+    line = summary.line()
+    assert "0 lost in 0 gaps, 2 counter jumps (device reset or corrupt counter" in line

@@ -124,3 +124,38 @@ def test_boards_wait_for_the_start_command(device: str, start: bytes, tmp_path) 
     assert before == b""
     assert len(after) >= 64
     assert emu.stats.starts == 1
+
+
+# ---- host and link stalls on a device without a counter (issue 11, item 5) ----------------
+
+
+def test_ascii_without_counter_reports_no_loss_for_stalls(tmp_path) -> None:
+    """The emulator withholds its output for 0.3 s, three times, then sends the backlog at
+    once: nothing was dropped, so nothing may be reported lost (it reported ~200 samples per
+    stall, the stall minus the jitter, as a proven loss)."""
+    fs = _rate("ascii")
+    faults = FaultPlan(stalls=[(round(k * 0.7 * fs), 0.3) for k in (1, 2, 3)])
+    session = run_session("ascii", tmp_path, seconds=2.4, faults=faults,
+                          options={"n_channels": 2, "has_seq": False})
+    assert session.emulator.stats.stalls == 3 and session.emulator.stats.units_dropped == 0
+    checks = align(session)  # every sample bit-exact where the host put it
+    assert checks == [], checks
+    s = session.stats
+    assert (s.gaps, s.samples_lost, s.samples_lost_max) == (0, 0, 0), s
+    assert s.stalls == 3
+    assert session.end - session.first == s.samples_received
+
+
+def test_ascii_without_counter_still_reports_a_real_drop_among_stalls(tmp_path) -> None:
+    """0.3 s dropped (300 lines never sent) and a 0.3 s stall elsewhere: the drop is reported
+    with a bound that holds it, the stall is not."""
+    fs = _rate("ascii")
+    faults = FaultPlan(drops=[(round(0.6 * fs), round(0.3 * fs))],
+                       stalls=[(round(1.5 * fs), 0.3)])
+    session = run_session("ascii", tmp_path, seconds=2.4, faults=faults,
+                          options={"n_channels": 2, "has_seq": False})
+    checks = align(session)
+    (drop,) = checks
+    assert drop.true_missing == round(0.3 * fs) and drop.within_bounds, drop
+    assert session.stats.gaps == 1 and session.stats.samples_lost_min > 0
+    assert session.stats.stalls == 1

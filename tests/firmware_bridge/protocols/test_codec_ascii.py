@@ -150,8 +150,16 @@ def test_host_time_gaps_without_counters() -> None:
     codec = AsciiLinesCodec(1, fs=100.0, jitter_s=0.02)
     codec.feed(b"1\n", host_time=0.00)
     codec.feed(b"2\n", host_time=0.01)
-    (p,) = codec.feed(b"3\n", host_time=0.11)  # 100 ms for one sample: ~9 missing
+    # 100 ms for one sample: ~9 missing, or a stall whose backlog is still to come: held
+    assert codec.feed(b"3\n", host_time=0.11) == []
+    packets, t = [], 0.11
+    while not packets:  # lines keep coming at the nominal rate: the shortfall persists
+        t += 0.01
+        packets = codec.feed(b"4\n", host_time=t)
+    assert t >= 0.11 + codec._timing.settle_s - 1e-9  # released once it had time to settle
+    p = packets[0]
     assert isinstance(p.gap_before, tuple) and p.gap_before[0] <= 9 <= p.gap_before[1]
+    assert p.samples[0].tolist() == [3] and codec.stats.gaps == 1 and codec.stats.stalls == 0
 
 
 @pytest.mark.parametrize(
@@ -197,3 +205,31 @@ def test_fs_estimated_from_device_time() -> None:
     codec = AsciiLinesCodec(1, has_time=True)
     decode(codec, [b"".join(AsciiLinesCodec.encode([1], t_us=2000 * i) for i in range(11))])
     assert codec.fs == pytest.approx(500.0)
+
+
+def test_a_host_stall_is_not_a_loss_without_a_counter() -> None:
+    """1 kHz lines read every 4 ms; the host stalls 0.3 s and then reads the backlog in one
+    chunk. Nothing is lost; a real 0.3 s drop later is still a gap (issue 11, item 5)."""
+    codec = AsciiLinesCodec(1, fs=1000.0)
+    packets, k, t = [], 0, 0.0
+    while k < 3000:
+        t = (k + 3) / 1000.0 + 0.001
+        if 1000 <= k < 1300:  # stalled: the lines wait in the OS buffer
+            continue_to = 1300
+            t = continue_to / 1000.0 + 0.001
+            chunk = b"".join(AsciiLinesCodec.encode([i % 1024]) for i in range(k, continue_to))
+            packets += codec.feed(chunk, host_time=t)
+            k = continue_to
+            continue
+        if k == 2000:
+            k = 2300  # 300 lines never sent
+            continue
+        chunk = b"".join(AsciiLinesCodec.encode([i % 1024]) for i in range(k, k + 4))
+        packets += codec.feed(chunk, host_time=t)
+        k += 4
+    packets += codec.flush()
+    received = np.concatenate([p.samples for p in packets])[:, 0]
+    assert received.tolist() == [i % 1024 for i in range(3000) if not 2000 <= i < 2300]
+    gaps = [p.gap_before for p in packets if p.gap_before != 0]
+    assert len(gaps) == 1 and gaps[0][0] > 0 and gaps[0][0] <= 300 <= gaps[0][1]
+    assert codec.stats.stalls == 1 and codec.stats.samples_lost_max == gaps[0][1]

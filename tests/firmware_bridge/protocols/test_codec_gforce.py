@@ -180,7 +180,13 @@ def test_timing_gap_between_packets() -> None:
     units = GForceCodec(8, samples_per_packet=16).encode_samples(truth)  # 32 ms per packet
     codec = GForceCodec(8, fs=500.0, jitter_s=0.01)
     codec.feed(units[0], host_time=0.032)
-    (p,) = codec.feed(units[3], host_time=0.128)  # two packets (32 samples) missing
+    # two packets (32 samples) missing, or a stall: held until the stream ends or settles
+    assert codec.feed(units[3], host_time=0.128) == []
+    (p,) = codec.flush()  # never settled: only a possible loss
+    assert p.gap_before == (0, 32) and codec.stats.samples_lost_min == 0
+    codec = GForceCodec(8, fs=500.0, jitter_s=0.01, settle_s=0.0)  # decide at once
+    codec.feed(units[0], host_time=0.032)
+    (p,) = codec.feed(units[3], host_time=0.128)
     assert isinstance(p.gap_before, tuple) and p.gap_before[0] <= 32 <= p.gap_before[1]
     assert p.gap_before[0] % 16 == 0
 

@@ -194,3 +194,18 @@ def test_a_full_inbox_sheds_callbacks_and_counts_them_but_keeps_order() -> None:
     assert got == [b"\x00" * 6, b"\x01" * 6]
     assert (inbox.shed_chunks, inbox.shed_bytes) == (2, 12)
     assert reason == "test: disconnected"
+
+
+@needs_dbus
+def test_myo_stalls_are_late_data_not_loss(tmp_path) -> None:
+    """Issue 11, item 5: the armband withholds its notifications for 0.3 s twice, then sends
+    the backlog in a burst (BLE congestion; a host that stopped reading looks the same). The
+    Myo has no counter, so only timing can tell: nothing was dropped, nothing may be lost."""
+    fs = device_personality(get_device("myo")).fs
+    faults = FaultPlan(stalls=[(round(0.8 * fs), 0.3), (round(1.8 * fs), 0.3)])
+    session = run_session("myo", tmp_path, seconds=2.6, faults=faults)
+    assert session.emulator.stats.stalls == 2 and session.emulator.stats.units_dropped == 0
+    assert align(session) == []  # bit-exact, and no block placed after a gap
+    s = session.stats
+    assert (s.gaps, s.samples_lost, s.samples_lost_max) == (0, 0, 0), s
+    assert s.stalls == 2
