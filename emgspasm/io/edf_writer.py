@@ -13,19 +13,35 @@ written with a few kB of memory. Choices, and why:
   once with a `RecordingWarning`. `write()` of a whole recording sizes the range from the data,
   so nothing is clipped there. Conversion to digital rounds to the nearest step (edflib's own
   physical writer truncates, doubling the error).
-* **The last record** is padded (holding the last value) because EDF stores whole records; an
-  "end of data" annotation (`markers`) tells our reader the true sample count.
-* **Annotations** are kept until `close`, since edflib stores at most one per annotation
-  signal per data record; if the recording is too short to hold them all, extra padded
-  records are appended (again bounded by the end-of-data marker) rather than dropping any.
-  edflib keeps 40 bytes of text (longer texts are cut with a warning) and stores onsets and
-  durations to 100 µs.
-* **Gaps** become "gap N samples before #i" annotations that our reader turns back into `gaps`.
+* **Gaps keep real time.** A gap of N samples (`add_gap`) is written as N *filler* samples at
+  the channel's lowest digital value (-`physical_range_uv`, the negative rail, a flat line no
+  electrode gives), with an annotation ``BAD_gap N samples at #F`` (onset F/fs, duration N/fs;
+  F = file sample index of the first filler). Every EDF tool therefore shows the session on
+  its real time axis, events after a gap stay where they happened, and MNE, whose convention
+  is that annotations starting with ``BAD`` mark data to reject, leaves the fillers out of
+  ``get_data(reject_by_annotation=...)`` and epochs. (EDF+D, which could skip the time
+  instead, is not written by edflib.) Our reader takes the fillers back out and reports the
+  gap, so the pipeline never sees them as signal. A gap longer than `max_fill_s` (a bogus
+  counter jump, a day-long outage) is not filled, to bound the disk it costs: it is stored the
+  older way, back to back with a ``gap N samples before #i`` annotation (i counts received
+  samples), with a `RecordingWarning`.
+* **The last record** is padded with the same filler because EDF stores whole records; a
+  ``BAD_padding at #F`` annotation from the end of the data to the end of the file tells our
+  reader (and MNE) that it is not data.
 * **A valid header while writing.** edflib writes the record count (-1 until then) only at
   close, so a killed session left a file no EDF reader opens. After each batch of records the
   count of *complete records on disk* is written into the header, so a file cut short by a kill
   or a power loss opens everywhere with everything that reached the disk. Annotations are
   stored by edflib at close, so a killed file keeps its samples but not its annotations.
+
+File layout, in file samples (k / fs seconds from the file's start, gaps included):
+
+    | received | filler (BAD_gap) | received ... | received | filler (BAD_padding) |
+    0          F                  F+N            file_samples           records * spr
+
+Files written before gaps were filled hold the received samples back to back and mark each gap
+with ``gap N samples before #i`` and the padding with ``end of data: sample count N``
+(`markers`); our reader still reads them as before.
 """
 
 from __future__ import annotations
@@ -48,6 +64,14 @@ ANNOTATION_TEXT_BYTES = 40
 
 ANNOTATION_SIGNALS = 2
 """EDF+ annotation signals per record (each holds one annotation per record; max 64)."""
+
+MAX_FILL_S = 3600.0
+"""Longest gap written as filler (seconds). Longer ones are stored back to back: an hour of
+filler at 8 channels x 2 kHz is 170 MB of BDF, and a gap beyond that is more likely a bogus
+counter jump than an outage the file should spend its disk on."""
+
+FILL_CHUNK_SAMPLES = 1 << 16
+"""Filler rows made per step, so a long gap is written in bounded memory."""
 
 
 def header_ceil(value: float) -> float:
@@ -89,8 +113,12 @@ class EdfWriter(RecordingWriter):
         *,
         physical_range_uv: float | Sequence[float] | None = None,
         annotation_signals: int = ANNOTATION_SIGNALS,
+        max_fill_s: float = MAX_FILL_S,
     ) -> None:
         super().__init__(path, fs, channels)
+        if not max_fill_s >= 0:
+            raise ValueError(f"max_fill_s must be >= 0 s, got {max_fill_s}")
+        self.max_fill_s = float(max_fill_s)
         for name in self.channels:
             if len(name) > 16 or not name.isascii() or not name.isprintable():
                 raise ValueError(
@@ -110,7 +138,9 @@ class EdfWriter(RecordingWriter):
             self._edf.close()
             raise
         self._pending = np.empty((0, len(self.channels)), dtype=np.int32)
-        self._last = self._to_digital(np.zeros((1, len(self.channels))))[0]
+        self._filler = np.full((1, len(self.channels)), self.DIGITAL_MIN, dtype=np.int32)
+        self.file_samples = 0
+        """Samples per channel in the file so far: received ones plus gap filler."""
         self._records = 0
         self._records_in_header = 0
 
@@ -142,6 +172,15 @@ class EdfWriter(RecordingWriter):
             ) from exc
 
     @property
+    def file_time_s(self) -> float:
+        """Time of the next sample on the file's axis: received samples and filled gaps."""
+        return self.file_samples / self.fs
+
+    def fills_gap(self, n_missing: int) -> bool:
+        """True if a gap of `n_missing` samples is written as filler (it keeps real time)."""
+        return n_missing <= self.max_fill_s * self.fs
+
+    @property
     def record_duration_s(self) -> float:
         """Length of one data record."""
         return self._spr / self.fs
@@ -163,8 +202,13 @@ class EdfWriter(RecordingWriter):
                     stacklevel=3,
                 )
             self.n_clipped += clipped
-        digital = np.concatenate((self._pending, self._to_digital(x)))
-        self._last = digital[-1]
+        self._append(self._to_digital(x))
+
+    def _append(self, rows: np.ndarray) -> None:
+        """Digital rows (received or filler) after the file's last sample; whole records go
+        to edflib, the rest waits for the next call."""
+        self.file_samples += rows.shape[0]
+        digital = np.concatenate((self._pending, rows))
         full = (digital.shape[0] // self._spr) * self._spr
         self._write_records(digital[:full])
         self._pending = digital[full:]
@@ -196,9 +240,22 @@ class EdfWriter(RecordingWriter):
         self._records_in_header = layout.records_on_disk
 
     def _add_gap(self, sample_index: int, n_missing: int) -> None:
-        self._annotations.append(
-            (sample_index / self.fs, n_missing / self.fs, markers.gap_text(sample_index, n_missing))
-        )
+        if not self.fills_gap(n_missing):
+            warnings.warn(
+                f"{where(self.path)}: a gap of {n_missing} samples ({n_missing / self.fs:g} s) "
+                f"is longer than max_fill_s={self.max_fill_s:g} s and is not filled: time in "
+                "the file after it is behind real time by the gap (annotated)",
+                RecordingWarning,
+                stacklevel=3,
+            )
+            self._annotations.append((self.file_time_s, n_missing / self.fs,
+                                      markers.gap_text(sample_index, n_missing)))
+            return
+        self._annotations.append((self.file_time_s, n_missing / self.fs,
+                                  markers.fill_text(self.file_samples, n_missing)))
+        for done in range(0, n_missing, FILL_CHUNK_SAMPLES):
+            rows = min(FILL_CHUNK_SAMPLES, n_missing - done)
+            self._append(np.repeat(self._filler, rows, axis=0))
 
     def _add_annotation(self, onset_s: float, duration_s: float, text: str) -> None:
         encoded = text.encode("utf-8")
@@ -219,17 +276,18 @@ class EdfWriter(RecordingWriter):
             for onset, duration, text in sorted(self._annotations):
                 self._edf.writeAnnotation(onset, duration, text)
             if padded:
-                end = self.n_samples / self.fs
+                end = self.file_time_s
                 self._edf.writeAnnotation(end, self._records * self.record_duration_s - end,
-                                          markers.end_text(self.n_samples))
+                                          markers.padding_text(self.file_samples))
         finally:
             self._edf.close()
 
     def _pad_and_extend(self) -> bool:
-        """Pad the last record and add records until every annotation fits; True if padded."""
+        """Pad the last record with filler and add records until every annotation fits; True if
+        padded. `file_samples` stays the count of samples before the padding."""
         padded = self._pending.shape[0] > 0 or self._records == 0
-        if self._pending.shape[0] or self._records == 0:
-            fill = np.repeat(self._last[None, :], self._spr - self._pending.shape[0], axis=0)
+        if padded:
+            fill = np.repeat(self._filler, self._spr - self._pending.shape[0], axis=0)
             self._write_records(np.concatenate((self._pending, fill)))
             self._pending = self._pending[:0]
         needed = len(self._annotations) + int(padded)
@@ -237,8 +295,7 @@ class EdfWriter(RecordingWriter):
             needed = len(self._annotations) + 1
             capacity = self._records * self._annotation_signals
             extra = -(-(needed - capacity) // self._annotation_signals)
-            fill = np.repeat(self._last[None, :], extra * self._spr, axis=0)
-            self._write_records(fill)
+            self._write_records(np.repeat(self._filler, extra * self._spr, axis=0))
             padded = True
         return padded
 

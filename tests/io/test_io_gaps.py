@@ -1,0 +1,147 @@
+"""Gaps in EDF+/BDF+ keep real time (issue 11, item 11): filler on the time axis, marked
+``BAD_gap`` for MNE, taken back out by our reader; files with gaps back to back still read.
+
+MNE is the other tool here: what it shows is what a user of MNE or EDFbrowser sees.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+from legacy_edf import RANGE_UV, write_back_to_back
+
+from emgspasm.io import RecordingWarning, open_reader, open_writer, read
+from emgspasm.io.edf_writer import BdfWriter, EdfWriter
+from emgspasm.recording import Annotation
+
+FS = 500
+RANGE = 1000.0
+GAPS = [(1200, 250), (1200, 5), (2600, 1)]
+"""(received index, n_missing): a 0.5 s outage then a 10 ms loss at the same place (two
+gaps reported as two), and a single lost sample."""
+N = 3100
+"""Received samples: 6.2 s arrive over 6.712 s of device time, ending mid-record."""
+
+
+def _signal() -> np.ndarray:
+    """A ramp per channel: every sample tells its own received index."""
+    k = np.arange(N, dtype=np.float64)
+    return np.column_stack((k / 10.0 - 150.0, 300.0 - k / 20.0))
+
+
+def _write_with_gaps(path: Path, **options) -> np.ndarray:
+    x = _signal()
+    with open_writer(path, FS, ["EMG1", "EMG2"], physical_range_uv=RANGE, **options) as out:
+        position = 0
+        for index, missing in [*GAPS, (N, 0)]:
+            out.write(x[position:index])
+            position = index
+            if missing:
+                out.add_gap(missing)
+    return x
+
+
+def _mne(path: Path) -> mne.io.BaseRaw:
+    read_raw = mne.io.read_raw_bdf if path.suffix == ".bdf" else mne.io.read_raw_edf
+    return read_raw(path, preload=True, verbose="error")
+
+
+def _device_index(received: np.ndarray) -> np.ndarray:
+    """Device (stream) index of received samples: each gap before them shifts them on."""
+    shift = np.zeros(received.shape, dtype=np.int64)
+    for index, missing in GAPS:
+        shift += np.where(received >= index, missing, 0)
+    return received + shift
+
+
+@pytest.mark.parametrize(("ext", "cls"), [(".bdf", BdfWriter), (".edf", EdfWriter)])
+def test_mne_sees_real_time_with_the_gaps_marked_bad(tmp_path: Path, ext: str, cls) -> None:
+    path = tmp_path / f"gappy{ext}"
+    x = _write_with_gaps(path)
+    raw = _mne(path)
+    device_samples = N + sum(n for _, n in GAPS)
+    assert raw.n_times == 7 * FS  # 6.712 s of device time in whole 1-s records
+    notes = list(zip(raw.annotations.onset, raw.annotations.duration,
+                     raw.annotations.description, strict=True))
+    bad = [(o, d) for o, d, t in notes if t.startswith("BAD_gap")]
+    np.testing.assert_allclose(bad, [(2.4, 0.5), (2.9, 0.01), (5.71, 0.002)], atol=1e-4)
+    padding = [(o, d) for o, d, t in notes if t.startswith("BAD_padding")]
+    np.testing.assert_allclose(padding, [(device_samples / FS, 7 - device_samples / FS)],
+                               atol=1e-4)
+
+    # every received sample sits at its device time in MNE's data, within one digital step
+    step = 2 * RANGE / (cls.DIGITAL_MAX - cls.DIGITAL_MIN)
+    data = raw.get_data() * 1e6  # V -> µV
+    at = _device_index(np.arange(N))
+    np.testing.assert_allclose(data[:, at].T, x, atol=step)
+
+    # MNE's BAD_ convention leaves exactly the gaps and the padding out
+    kept = raw.get_data(reject_by_annotation="NaN")
+    missing = np.isnan(kept[0])
+    expected = np.ones(raw.n_times, dtype=bool)
+    expected[at] = False
+    np.testing.assert_array_equal(missing, expected)
+    # and the filler cannot pass for signal: it is the channel's negative rail
+    assert np.all(data[:, missing] <= -RANGE + step)
+
+
+@pytest.mark.parametrize("ext", [".bdf", ".edf"])
+def test_our_reader_takes_the_filler_back_out(tmp_path: Path, ext: str) -> None:
+    path = tmp_path / f"gappy{ext}"
+    x = _write_with_gaps(path)
+    rec = read(path)
+    assert rec.n_samples == N and rec.gaps == sorted(GAPS)
+    np.testing.assert_allclose(rec.samples, x, atol=0.02)
+    with open_reader(path) as reader:
+        assert reader.packed_gaps == []  # every gap keeps its time in the file
+        for size in (1, 7, 1200, 5000):  # chunk boundaries on, before and after the filler
+            got = np.concatenate(list(reader.chunks(size)))
+            np.testing.assert_array_equal(got, rec.samples)
+        np.testing.assert_array_equal(reader.read_span(1190, 2610), rec.samples[1190:2610])
+        np.testing.assert_array_equal(reader.read_span(1200, 1201), rec.samples[1200:1201])
+
+
+def test_annotations_made_while_recording_land_on_real_time(tmp_path: Path) -> None:
+    path = tmp_path / "notes.bdf"
+    with open_writer(path, FS, ["EMG1"], physical_range_uv=RANGE) as out:
+        out.write(np.zeros(FS))
+        out.add_gap(FS // 2)
+        assert out.file_time_s == 1.5
+        out.add_annotation(out.file_time_s, 0.0, "reconnect")
+        out.write(np.zeros(FS))
+    assert read(path).annotations == [Annotation(1.5, 0.0, "reconnect")]
+    raw = _mne(path)
+    assert [(o, t) for o, t in zip(raw.annotations.onset, raw.annotations.description,
+                                   strict=True) if t == "reconnect"] == [(1.5, "reconnect")]
+
+
+def test_a_gap_too_long_to_fill_is_stored_back_to_back_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "long-gap.bdf"
+    with pytest.warns(RecordingWarning, match="max_fill_s"):
+        x = _write_with_gaps(path, max_fill_s=0.1)  # the 0.5 s outage is over the limit
+    rec = read(path)
+    assert rec.n_samples == N and rec.gaps == sorted(GAPS)
+    np.testing.assert_allclose(rec.samples, x, atol=0.02)
+    with open_reader(path) as reader:
+        assert reader.packed_gaps == [(1200, 250)]
+    raw = _mne(path)
+    texts = list(raw.annotations.description)
+    assert "gap 250 samples before #1200" in texts and "BAD_gap 5 samples at #1200" in texts
+
+
+def test_files_with_gaps_back_to_back_read_as_before(tmp_path: Path) -> None:
+    """The layout of every recording made before gaps were filled (see legacy_edf)."""
+    x = _signal()
+    path = write_back_to_back(tmp_path / "old.bdf", x, FS, GAPS, notes=[(2.4, "reconnect")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RecordingWarning)
+        rec = read(path)
+    assert rec.n_samples == N and rec.gaps == sorted(GAPS)
+    assert rec.annotations == [Annotation(2.4, 0.0, "reconnect")]
+    np.testing.assert_allclose(rec.samples, x, atol=2 * RANGE_UV / 2**24)
+    with open_reader(path) as reader:
+        assert reader.packed_gaps == sorted(GAPS)
