@@ -11,9 +11,12 @@ from pathlib import Path
 
 import mne
 import numpy as np
+import pyedflib
 import pytest
 from legacy_edf import RANGE_UV, write_back_to_back
 
+from emgspasm.events import Event
+from emgspasm.export import write_annotated_copy
 from emgspasm.io import RecordingWarning, open_reader, open_writer, read
 from emgspasm.io.edf_writer import BdfWriter, EdfWriter
 from emgspasm.recording import Annotation
@@ -145,3 +148,21 @@ def test_files_with_gaps_back_to_back_read_as_before(tmp_path: Path) -> None:
     np.testing.assert_allclose(rec.samples, x, atol=2 * RANGE_UV / 2**24)
     with open_reader(path) as reader:
         assert reader.packed_gaps == sorted(GAPS)
+
+
+def test_an_annotated_copy_of_an_old_file_keeps_real_time(tmp_path: Path) -> None:
+    """The copy fills the old file's gaps: events (stream time) go in at their own times, and
+    the old file's annotations move from its back-to-back time to real time."""
+    x = _signal()
+    source = write_back_to_back(tmp_path / "old.bdf", x, FS, GAPS, notes=[(3.0, "marker")])
+    out = write_annotated_copy(source, [Event(4.0, 5.0, "cramp", ["ch1"])],
+                               tmp_path / "copy.bdf")
+    with pyedflib.EdfReader(str(out)) as edf:
+        onsets, durations, texts = edf.readAnnotations()
+    found = {str(t): (float(o), float(d)) for o, d, t in zip(onsets, durations, texts,
+                                                              strict=True)}
+    assert found["cramp ch1"] == pytest.approx((4.0, 1.0), abs=1e-4)
+    assert found["marker"][0] == pytest.approx(3.0 + 255 / FS, abs=1e-4)  # after 2 gaps
+    copy = read(out)
+    assert copy.gaps == sorted(GAPS) and copy.n_samples == N
+    np.testing.assert_allclose(copy.samples, x, atol=0.01)
