@@ -10,7 +10,9 @@ Gaps written as filler (``BAD_gap N samples at #F``, see `edf_writer`) are taken
 sample indices, `n_samples` and `chunks` count received samples only, exactly as for a file
 whose gaps were stored back to back, so the filler never reaches the pipeline as signal and a
 file reads the same whichever way its gaps were written. Annotation onsets stay in the file's
-own time (real time for filled gaps); `packed_gaps` lists the gaps that time skips.
+own time (real time for filled gaps); `packed_gaps` lists the gaps that time skips. A
+recording of ours whose writer was killed has no annotations (edflib writes them at close):
+its filler is then found by value (every channel at its lowest digital value) and reported.
 
 The header's record count is checked against the file size, because edflib trusts it: a count
 of -1 (a writer killed before closing) or one smaller than the complete records on disk is
@@ -39,6 +41,10 @@ from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.io.units import uv_per_unit
 from emgspasm.recording import Annotation
 from emgspasm.timeline import file_to_stream
+
+FILLER_SCAN_SAMPLES = 1 << 16
+"""Samples per channel read per step when a file that lost its annotations is searched for
+gap filler."""
 
 
 class EdfReader(RecordingReader):
@@ -129,6 +135,8 @@ class EdfReader(RecordingReader):
         stored = int(min(edf.getNSamples()[i] for i in picked))
         self.annotations, packed, fills, end = self._annotations(edf)
         in_file = stored if end is None else min(end, stored)
+        if self._lost_its_annotations(packed, fills, end):
+            fills = self._scan_filler(in_file)
         self._fills = self._received_fills(fills, in_file)
         self._fill_at = np.array([at for at, _ in self._fills], dtype=np.int64)
         self._packed = packed
@@ -139,6 +147,41 @@ class EdfReader(RecordingReader):
     def packed_gaps(self) -> list[tuple[int, int]]:
         """Gaps stored back to back (older files, or too long to fill); filled ones keep time."""
         return self._packed
+
+    def _lost_its_annotations(self, packed: list, fills: list, end: int | None) -> bool:
+        """True for a recording of ours with no annotation at all: edflib writes them only at
+        close, so its writer was killed, and any gap filler in it is unmarked. (Our live
+        recordings always end with a note, and our gaps are always annotated.)"""
+        equipment = str(self._edf.getEquipment()).strip()
+        return (equipment == markers.WRITER_EQUIPMENT and not (packed or fills or self.annotations)
+                and end is None)
+
+    def _scan_filler(self, in_file: int) -> list[tuple[int, int]]:
+        """Runs of samples where every channel sits at its lowest digital value (our gap
+        filler), as (file index, n), found in one chunked pass over the digital samples.
+
+        Used only for a file that lost its annotations: the runs are taken as gaps with a
+        warning, because data clipped at the negative rail on every channel at once would
+        look the same (and would not be signal either).
+        """
+        lowest = [int(self._edf.getDigitalMinimum(i)) for i in self._signals]
+        runs: list[tuple[int, int]] = []
+        for start in range(0, in_file, FILLER_SCAN_SAMPLES):
+            n = min(FILLER_SCAN_SAMPLES, in_file - start)
+            mask = np.ones(n, dtype=bool)
+            for signal, floor in zip(self._signals, lowest, strict=True):
+                mask &= self._edf.readSignal(signal, start, n, digital=True) == floor
+            edges = np.flatnonzero(np.diff(mask.astype(np.int8), prepend=0, append=0))
+            for lo, hi in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if runs and runs[-1][0] + runs[-1][1] == start + lo:  # continues across chunks
+                    runs[-1] = (runs[-1][0], runs[-1][1] + hi - lo)
+                else:
+                    runs.append((start + lo, hi - lo))
+        if runs:
+            _warn(f"{where(self.path)}: no annotations (the recording was not closed: killed?); "
+                  f"{len(runs)} run(s) of gap filler ({sum(n for _, n in runs)} samples at "
+                  "every channel's lowest value) taken as gaps")
+        return runs
 
     def _received_fills(
         self, fills: list[tuple[int, int]], in_file: int

@@ -147,7 +147,7 @@ class EdfWriter(RecordingWriter):
     def _configure(self) -> None:
         edf = self._edf
         edf.set_number_of_annotation_signals(self._annotation_signals)
-        edf.setEquipment("emgspasm")
+        edf.setEquipment(markers.WRITER_EQUIPMENT)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")

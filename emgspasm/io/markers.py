@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import re
 
+WRITER_EQUIPMENT = "emgspasm"
+"""The header's equipment field in the files we write: tells our own files (whose markers and
+filler we know) from others'."""
+
 _GAP = re.compile(r"^gap (\d+) samples? before #(\d+)$")
 _END = re.compile(r"^end of data: sample count (\d+)$")
 _FILL = re.compile(r"^BAD_gap (\d+) samples? at #(\d+)$")

@@ -6,6 +6,11 @@ MNE is the other tool here: what it shows is what a user of MNE or EDFbrowser se
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -166,3 +171,40 @@ def test_an_annotated_copy_of_an_old_file_keeps_real_time(tmp_path: Path) -> Non
     copy = read(out)
     assert copy.gaps == sorted(GAPS) and copy.n_samples == N
     np.testing.assert_allclose(copy.samples, x, atol=0.01)
+
+
+_KILLED_WRITER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from emgspasm.io import open_writer
+
+    out = open_writer(sys.argv[1], 500, ["EMG1", "EMG2"], physical_range_uv=1000.0)
+    k = np.arange(3100, dtype=np.float64)
+    x = np.column_stack((k / 10.0 - 150.0, 300.0 - k / 20.0))
+    out.write(x[:1200]); out.add_gap(250); out.add_gap(5)
+    out.write(x[1200:2600]); out.add_gap(1)
+    out.write(x[2600:])
+    print("written", flush=True)
+    sys.stdin.read()  # wait to be killed: never closed, so edflib never writes annotations
+""")
+
+
+def test_a_killed_recording_keeps_its_gaps_out_of_the_signal(tmp_path: Path) -> None:
+    """edflib writes annotations only at close: a killed session's file holds the filler but no
+    BAD_gap. The filler is found by value and is still not read as signal."""
+    path = tmp_path / "killed.bdf"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "written"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    with pytest.warns(RecordingWarning, match=r"killed\.bdf.*not closed.*2 run\(s\) of gap "
+                                              r"filler \(256 samples"):
+        rec = read(path)
+    # the last, unfinished record is lost to the kill; everything before it reads right
+    assert rec.n_samples == 6 * FS - 256
+    assert rec.gaps == [(1200, 255), (2600, 1)]  # two gaps at one place read back as one
+    np.testing.assert_allclose(rec.samples, _signal()[:rec.n_samples], atol=0.02)
