@@ -32,7 +32,7 @@ import pyedflib
 
 from emgspasm.events import Event
 from emgspasm.io import RecordingError, RecordingReader, open_reader, open_writer
-from emgspasm.io.edf_writer import ANNOTATION_SIGNALS, ANNOTATION_TEXT_BYTES
+from emgspasm.io.edf_writer import ANNOTATION_SIGNALS, ANNOTATION_TEXT_BYTES, FILLER_MARGIN
 from emgspasm.timeline import file_to_stream, stream_to_file
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -168,11 +168,12 @@ def _moved_annotations(reader: RecordingReader,
 
 
 def _peak_abs(reader: RecordingReader, chunk: int) -> list[float]:
-    """Largest |value| per channel (at least 1 µV, so a silent channel is still storable)."""
+    """Largest |value| per channel (at least 1 µV, so a silent channel is still storable),
+    with the margin that keeps the most negative sample off the gap filler's value."""
     peak = np.ones(len(reader.channels))
     for block in reader.chunks(chunk):
         peak = np.maximum(peak, np.abs(block).max(axis=0))
-    return peak.tolist()
+    return (peak * (1.0 + FILLER_MARGIN)).tolist()
 
 
 def _copy(reader: RecordingReader, out: Any, chunk: int) -> None:

@@ -160,9 +160,10 @@ class EdfReader(RecordingReader):
         """Runs of samples where every channel sits at its lowest digital value (our gap
         filler), as (file index, n), found in one chunked pass over the digital samples.
 
-        Used only for a file that lost its annotations: the runs are taken as gaps with a
-        warning, because data clipped at the negative rail on every channel at once would
-        look the same (and would not be signal either).
+        Used only for a file that lost its annotations. Our writer keeps that value for
+        filler (data, even clipped, never take it); in a file written before it did, data
+        clipped at the negative rail on every channel at once would be taken for filler, so
+        the runs found are reported in a warning.
         """
         lowest = [int(self._edf.getDigitalMinimum(i)) for i in self._signals]
         runs: list[tuple[int, int]] = []

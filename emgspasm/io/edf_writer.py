@@ -12,10 +12,15 @@ written with a few kB of memory. Choices, and why:
   outside the range are **clipped** to it: the writer counts them (`n_clipped`) and warns
   once with a `RecordingWarning`. `write()` of a whole recording sizes the range from the data,
   so nothing is clipped there. Conversion to digital rounds to the nearest step (edflib's own
-  physical writer truncates, doubling the error).
+  physical writer truncates, doubling the error). The lowest digital value is kept for gap
+  filler: data that would take it (the negative rail, -`physical_range_uv` itself, or clipped
+  below it) are stored one step above, so the filler is never mistaken for data. Ranges sized
+  from the data (`write`, annotated copies) leave `FILLER_MARGIN` for it. At a device's full
+  scale one count is one digital step, so only the device's own negative rail code moves.
 * **Gaps keep real time.** A gap of N samples (`add_gap`) is written as N *filler* samples at
-  the channel's lowest digital value (-`physical_range_uv`, the negative rail, a flat line no
-  electrode gives), with an annotation ``BAD_gap N samples at #F`` (onset F/fs, duration N/fs;
+  the channel's lowest digital value (the negative rail, which no sample of data ever takes,
+  so the filler is known even without its annotation), with an annotation
+  ``BAD_gap N samples at #F`` (onset F/fs, duration N/fs;
   F = file sample index of the first filler). Every EDF tool therefore shows the session on
   its real time axis, events after a gap stay where they happened, and MNE, whose convention
   is that annotations starting with ``BAD`` mark data to reject, leaves the fillers out of
@@ -64,6 +69,10 @@ ANNOTATION_TEXT_BYTES = 40
 
 ANNOTATION_SIGNALS = 2
 """EDF+ annotation signals per record (each holds one annotation per record; max 64)."""
+
+FILLER_MARGIN = 2.0 / 65535
+"""Relative widening a range sized from the data needs so that its most negative sample stays
+off the filler's value and within half a step (two EDF steps; BDF's are finer)."""
 
 MAX_FILL_S = 3600.0
 """Longest gap written as filler (seconds). Longer ones are stored back to back: an hour of
@@ -189,7 +198,7 @@ class EdfWriter(RecordingWriter):
         top = self.physical_range_uv
         scale = (self.DIGITAL_MAX - self.DIGITAL_MIN) / (2.0 * top)
         digital = np.rint((x + top) * scale + self.DIGITAL_MIN)
-        return np.clip(digital, self.DIGITAL_MIN, self.DIGITAL_MAX).astype(np.int32)
+        return np.clip(digital, self.DIGITAL_MIN + 1, self.DIGITAL_MAX).astype(np.int32)
 
     def _write(self, x: np.ndarray) -> None:
         clipped = int(np.count_nonzero(np.abs(x) > self.physical_range_uv))

@@ -22,9 +22,9 @@ from legacy_edf import RANGE_UV, write_back_to_back
 
 from emgspasm.events import Event
 from emgspasm.export import write_annotated_copy
-from emgspasm.io import RecordingWarning, open_reader, open_writer, read
+from emgspasm.io import RecordingWarning, open_reader, open_writer, read, write
 from emgspasm.io.edf_writer import BdfWriter, EdfWriter
-from emgspasm.recording import Annotation
+from emgspasm.recording import Annotation, Recording
 
 FS = 500
 RANGE = 1000.0
@@ -208,3 +208,20 @@ def test_a_killed_recording_keeps_its_gaps_out_of_the_signal(tmp_path: Path) -> 
     assert rec.n_samples == 6 * FS - 256
     assert rec.gaps == [(1200, 255), (2600, 1)]  # two gaps at one place read back as one
     np.testing.assert_allclose(rec.samples, _signal()[:rec.n_samples], atol=0.02)
+
+
+@pytest.mark.parametrize("ext", [".bdf", ".edf"])
+def test_data_at_the_negative_rail_are_not_taken_for_filler(tmp_path: Path, ext: str) -> None:
+    """The filler's value is kept for filler: a recording of ours with no annotations (which
+    is searched for filler by value) keeps its most negative samples, railed or clipped."""
+    x = np.array([0.0, -40.0, 12.0, -40.0, 3.0] * 100)  # the peak is negative: write() sizes
+    path = write(tmp_path / f"rail{ext}", Recording(x[:, None], FS, ["EMG1"]))  # the range on it
+    with open_writer(tmp_path / f"clipped{ext}", FS, ["EMG1"], physical_range_uv=20.0) as out:
+        with pytest.warns(RecordingWarning, match="clipped"):
+            out.write(x)
+    for file in (path, tmp_path / f"clipped{ext}"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RecordingWarning)
+            rec = read(file)
+        assert rec.gaps == [] and rec.n_samples == x.size
+    assert read(path).samples[:, 0] == pytest.approx(x, abs=0.01)
