@@ -19,34 +19,50 @@ written with a few kB of memory. Choices, and why:
   scale one count is one digital step, so only the device's own negative rail code moves.
 * **Gaps keep real time.** A gap of N samples (`add_gap`) is written as N *filler* samples at
   the channel's lowest digital value (the negative rail, which no sample of data ever takes,
-  so the filler is known even without its annotation), with an annotation
-  ``BAD_gap N samples at #F`` (onset F/fs, duration N/fs;
-  F = file sample index of the first filler). Every EDF tool therefore shows the session on
-  its real time axis, events after a gap stay where they happened, and MNE, whose convention
-  is that annotations starting with ``BAD`` mark data to reject, leaves the fillers out of
-  ``get_data(reject_by_annotation=...)`` and epochs. (EDF+D, which could skip the time
-  instead, is not written by edflib.) Our reader takes the fillers back out and reports the
-  gap, so the pipeline never sees them as signal. A gap longer than `max_fill_s` (a bogus
+  so the filler is known even without its annotation). Every EDF tool therefore shows the
+  session on its real time axis and events after a gap stay where they happened; MNE, whose
+  convention is that annotations starting with ``BAD`` mark data to reject, leaves the filler
+  out of ``get_data(reject_by_annotation=...)`` and epochs. (EDF+D, which could skip the time
+  instead, is not written by edflib.) Our reader takes the filler back out and reports the
+  gap, so the pipeline never sees it as signal. A gap longer than `max_fill_s` (a bogus
   counter jump, a day-long outage) is not filled, to bound the disk it costs: it is stored the
-  older way, back to back with a ``gap N samples before #i`` annotation (i counts received
-  samples), with a `RecordingWarning`.
-* **The last record** is padded with the same filler because EDF stores whole records; a
-  ``BAD_padding at #F`` annotation from the end of the data to the end of the file tells our
-  reader (and MNE) that it is not data.
+  older way, back to back, with a `RecordingWarning`.
+* **The last record** is padded with the same filler because EDF stores whole records.
+* **Annotations** are kept until `close`, since edflib stores at most one per annotation
+  signal per data record; if the recording is too short to hold them all, extra records of
+  filler are appended (inside the padding annotation) rather than dropping any. edflib keeps
+  40 bytes of text (longer texts are cut with a warning) and stores onsets and durations to
+  100 µs, which is why the bookkeeping texts below carry exact sample numbers.
 * **A valid header while writing.** edflib writes the record count (-1 until then) only at
   close, so a killed session left a file no EDF reader opens. After each batch of records the
   count of *complete records on disk* is written into the header, so a file cut short by a kill
   or a power loss opens everywhere with everything that reached the disk. Annotations are
-  stored by edflib at close, so a killed file keeps its samples but not its annotations.
+  stored by edflib at close, so a killed file keeps its samples but not its annotations; our
+  reader then finds the filler by its value (`edf_reader`).
 
-File layout, in file samples (k / fs seconds from the file's start, gaps included):
+File layout. Time runs in file samples k (k / fs seconds from the start), gaps included, so a
+file sample's time is its device time; all channels share one rate and the same filler spans:
 
-    | received | filler (BAD_gap) | received ... | received | filler (BAD_padding) |
-    0          F                  F+N            file_samples           records * spr
+    |  received  | filler |  received  | ... |  received  | filler ...................... |
+    0            F        F+N                              D              records x per-record
+                 `BAD_gap N samples at #F`                 `BAD_padding at #D`
+                 onset F/fs, duration N/fs                 onset D/fs, to the end of the file
 
-Files written before gaps were filled hold the received samples back to back and mark each gap
-with ``gap N samples before #i`` and the padding with ``end of data: sample count N``
-(`markers`); our reader still reads them as before.
+* received samples: the data, digital values above the lowest; µV through the header's
+  physical range (±`physical_range_uv`, the device's full scale for live recordings);
+* ``BAD_gap N samples at #F``: N filler samples from file sample F (one annotation per gap;
+  two gaps at one place are two adjacent spans);
+* ``BAD_padding at #D``: file samples from D on are record padding (and annotation records);
+  present whenever the data do not end on a record boundary;
+* ``gap N samples before #i``: a gap too long to fill; N samples are missing before received
+  sample i, which directly follows the previous one in the file (no time for the gap);
+* any other annotation is the user's or the live session's (reconnects, markers, the summary),
+  at its file time;
+* the header's equipment field is ``emgspasm`` (`markers.WRITER_EQUIPMENT`).
+
+Files written before gaps were filled hold every gap the last way (back to back) and mark the
+padding, which then held the last value, with ``end of data: sample count D``; our reader reads
+them as before.
 """
 
 from __future__ import annotations
