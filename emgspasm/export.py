@@ -10,10 +10,12 @@ JSON lines, the project's own event format, is `emgspasm.events.write_events`. T
 * `write_annotations_only`: the events alone, as an EDF+/BDF+ file with no signals (the form
   hypnogram files take), to load beside an unchanged recording.
 
-Where annotations go: events carry stream time (a gap advances their clock), while an EDF file
-stores the samples that arrived back to back and other tools place an annotation by its onset
-from the first sample. Onsets are therefore converted to file time across the recording's gaps,
-so each annotation sits on the samples that produced the event.
+Where annotations go: events carry stream time (a gap advances their clock), and other tools
+place an annotation by its onset from the file's first sample. The annotated copy keeps real
+time (its gaps are filler, see `emgspasm.io.edf_writer`), so events go in at their own times;
+only gaps stored back to back (older files, gaps too long to fill) shift file time against
+stream time, and onsets are converted across those, so each annotation sits on the samples that
+produced the event.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import pyedflib
 
 from emgspasm.events import Event
 from emgspasm.io import RecordingError, RecordingReader, open_reader, open_writer
-from emgspasm.io.edf_writer import ANNOTATION_SIGNALS, ANNOTATION_TEXT_BYTES
-from emgspasm.timeline import stream_to_file
+from emgspasm.io.edf_writer import ANNOTATION_SIGNALS, ANNOTATION_TEXT_BYTES, FILLER_MARGIN
+from emgspasm.timeline import file_to_stream, stream_to_file
 
 CSV_COLUMNS: tuple[str, ...] = (
     "start_s", "end_s", "duration_s", "label", "channels", "confidence",
@@ -133,28 +135,45 @@ def write_annotated_copy(
         raise ValueError(f"{out_path}: an annotated copy is EDF+ or BDF+; name it .edf or .bdf")
     if out_path.exists() and out_path.resolve() == source.resolve():
         raise ValueError(f"{out_path}: the copy would overwrite the recording itself")
+    events = list(events)
     with open_reader(source, **dict(reader_kwargs or {})) as reader:
-        notes = [(a.onset_s, a.duration_s, a.text) for a in reader.annotations]
-        notes += _file_times(list(events), reader.gaps, reader.fs)
         chunk = max(1, round(COPY_CHUNK_S * reader.fs))
         ranges = _peak_abs(reader, chunk)
         seconds = max(1, math.floor(reader.n_samples / reader.fs))  # ~ data records of 1 s
-        per_record = -(-(len(notes) + len(reader.gaps) + 1) // seconds)
+        n_notes = len(reader.annotations) + len(events)
+        per_record = -(-(n_notes + len(reader.gaps) + 1) // seconds)
         with open_writer(out_path, reader.fs, reader.channels, physical_range_uv=ranges,
                          annotation_signals=min(max(per_record, ANNOTATION_SIGNALS),
                                                 MAX_ANNOTATION_SIGNALS)) as out:
+            packed = [g for g in reader.gaps if not out.fills_gap(g[1])]
+            notes = _moved_annotations(reader, packed)
+            notes += _file_times(events, packed, reader.fs)
             _copy(reader, out, chunk)
             for onset, duration, text in notes:
                 out.add_annotation(onset, duration, text)
     return out_path
 
 
+def _moved_annotations(reader: RecordingReader,
+                       packed: Sequence[tuple[int, int]]) -> list[tuple[float, float, str]]:
+    """The source's annotations, moved from its time axis to the copy's: the same unless the
+    two store different gaps back to back (an older source, whose gaps the copy fills)."""
+    notes = [(a.onset_s, a.duration_s, a.text) for a in reader.annotations]
+    if not notes or sorted(reader.packed_gaps) == sorted(packed):
+        return notes
+    fs = reader.fs
+    onsets = np.rint(np.array([n[0] for n in notes]) * fs).astype(np.int64)
+    moved = stream_to_file(file_to_stream(onsets, reader.packed_gaps), packed) / fs
+    return [(float(t), d, text) for t, (_, d, text) in zip(moved, notes, strict=True)]
+
+
 def _peak_abs(reader: RecordingReader, chunk: int) -> list[float]:
-    """Largest |value| per channel (at least 1 µV, so a silent channel is still storable)."""
+    """Largest |value| per channel (at least 1 µV, so a silent channel is still storable),
+    with the margin that keeps the most negative sample off the gap filler's value."""
     peak = np.ones(len(reader.channels))
     for block in reader.chunks(chunk):
         peak = np.maximum(peak, np.abs(block).max(axis=0))
-    return peak.tolist()
+    return (peak * (1.0 + FILLER_MARGIN)).tolist()
 
 
 def _copy(reader: RecordingReader, out: Any, chunk: int) -> None:
@@ -186,8 +205,9 @@ def write_annotations_only(
 ) -> Path:
     """Write the events as an EDF+ (``.edf``) or BDF+ (``.bdf``) file with annotations only.
 
-    Load it beside the recording in an EDF viewer. Pass the recording's `gaps` and `fs` if it
-    has gaps, so onsets land on its samples (file time). pyedflib (edflib) writes one empty
+    Load it beside the recording in an EDF viewer. Pass the gaps the recording stores back to
+    back (its reader's `packed_gaps`: none for a BDF/EDF written by emgspasm with its gaps
+    filled) and `fs`, so onsets land on its samples (file time). pyedflib (edflib) writes one empty
     1-s data record per annotation in such a file, so the file's nominal duration is the number
     of events in seconds, not the recording's; readers use the annotations' own onsets.
     """

@@ -9,8 +9,10 @@ the session goes on with the others (`emgspasm.live.LiveRunner`), so file sinks 
 in `start()`, inside the session, not when they are made.
 
 `RecordingSink` writes the decoded signal through `emgspasm.io.open_writer` (BDF+, EDF+ or CSV by
-extension) with every gap as the format's gap annotation, plus text annotations for what the
-numbers alone do not say: bounded gaps, reconnects, device restarts and device markers. Raw
+extension) with every gap in the format's own way (BDF+/EDF+: filler on the real time axis
+annotated ``BAD_gap``, see `emgspasm.io.edf_writer`; CSV: a jump in ``time_s``), plus text
+annotations for what the numbers alone do not say: bounded gaps, reconnects, device restarts
+and device markers, each at the file time where it happened. Raw
 ``.emgcap`` captures are not a sink: they are written by the transport, byte for byte.
 """
 
@@ -130,11 +132,12 @@ class RecordingSink(Sink):
         if writer is None:
             return
         lo, hi = block.gap_bounds
-        at_s = writer.n_samples / writer.fs
+        gap_s = writer.file_time_s  # where the gap starts
         if block.gap_estimate > 0:
             writer.add_gap(block.gap_estimate)
         if hi > lo:
-            self._note(at_s, f"gap bound {lo}..{hi} samples")
+            self._note(gap_s, f"gap bound {lo}..{hi} samples")
+        at_s = writer.file_time_s  # the block's first sample (after a filled gap's filler)
         if block.after_reconnect:
             self._note(at_s, "reconnect")
         if block.restart:
@@ -148,7 +151,7 @@ class RecordingSink(Sink):
     def close(self, summary: LiveSummary | None) -> None:
         if self._writer is not None:
             if summary is not None:
-                self._note(self._writer.n_samples / self._writer.fs,
+                self._note(self._writer.file_time_s,
                            f"end: {summary.samples_lost} lost, {summary.reconnects} reconn")
             self._writer.close()
 

@@ -2,9 +2,11 @@
 
 Events carry *stream* time: the pipeline's clock advances over a gap by the samples that were
 lost (`Pipeline.push(gap_before=...)`), so an event's `start_s` is where it happened in the
-session. A recording file stores only the samples that arrived, back to back, and lists the gaps
-as ``(sample_index, n_missing)`` pairs (samples missing just before that file index). Reading
-the samples of an event, or writing an annotation that other EDF tools place on the right data,
+session. A recording *reader* delivers only the samples that arrived, back to back, and lists
+the gaps as ``(sample_index, n_missing)`` pairs (samples missing just before that file index),
+whatever the file does on disk (BDF/EDF written by emgspasm keep real time with gap filler,
+which the reader takes out; CSV and older BDF/EDF store the samples back to back). Reading the
+samples of an event, or writing an annotation into a file that stores gaps back to back,
 therefore needs the conversion these two functions make.
 """
 

@@ -112,10 +112,10 @@ def test_annotated_copy_is_read_by_pyedflib(tmp_path: Path, source_ext: str,
     assert {a.text for a in copy.annotations} >= {annotation_text(e) for e in EVENTS}
 
 
-def test_annotated_copy_keeps_gaps_and_moves_onsets_to_file_time(tmp_path: Path) -> None:
-    """Events carry stream time; after a 0.5 s gap at 2 s, an event at 5 s sits on file
-    samples from 4.5 s, where EDF viewers must draw it; one starting in the gap starts where
-    data resume."""
+def test_annotated_copy_keeps_gaps_and_real_time(tmp_path: Path) -> None:
+    """Events carry stream time; the copy keeps real time across a 0.5 s gap at 2 s (filler,
+    see edf_writer), so an event at 5 s sits at 5 s for every EDF viewer, and one starting in
+    the gap starts inside the gap's filler."""
     source = write(tmp_path / "gappy.bdf", _recording(gaps=[(2000, 500)]))
     in_gap = Event(2.2, 3.0, "voluntary", ["EMG2"])
     out = write_annotated_copy(source, [*EVENTS, in_gap], tmp_path / "gappy-copy.bdf")
@@ -123,10 +123,11 @@ def test_annotated_copy_keeps_gaps_and_moves_onsets_to_file_time(tmp_path: Path)
         assert reader.gaps == [(2000, 500)]
         assert reader.n_samples == 8000
     found = {text: (onset, duration) for onset, duration, text in _pyedflib_annotations(out)}
-    assert found["artifact EMG1,EMG2"] == pytest.approx((4.5, 1.5), abs=1e-4)
-    assert found["cramp EMG1"] == pytest.approx((1.5, 2.0), abs=1e-4)  # 0.5 s of it was lost
+    assert found["artifact EMG1,EMG2"] == pytest.approx((5.0, 1.5), abs=1e-4)
+    assert found["cramp EMG1"] == pytest.approx((1.5, 2.5), abs=1e-4)
     assert found["twitch EMG2"] == pytest.approx((0.25, 0.01), abs=1e-4)
-    assert found["voluntary EMG2"] == pytest.approx((2.0, 0.5), abs=1e-4)
+    assert found["voluntary EMG2"] == pytest.approx((2.2, 0.8), abs=1e-4)
+    assert found["BAD_gap 500 samples at #2000"] == pytest.approx((2.0, 0.5), abs=1e-4)
 
 
 def test_annotated_copy_with_many_events_adds_no_padding(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from emgspasm.io.edf_writer import FILLER_MARGIN
 from emgspasm.io.registry import open_reader, open_writer
 from emgspasm.recording import Annotation, Recording
 
@@ -66,12 +67,14 @@ def write(
 
     `annotations` defaults to the recording's own; its `gaps` are written too (EDF+/BDF+ gap
     annotations, CSV time jumps). For EDF/BDF the physical range defaults to each channel's
-    largest magnitude (rounded up), so nothing is clipped.
+    largest magnitude (rounded up, with `FILLER_MARGIN` so the most negative sample stays off
+    the gap filler's value), so nothing is clipped.
     """
     samples = recording.samples
     notes = recording.annotations if annotations is None else annotations
     if physical_range_uv is None and samples.size:
-        physical_range_uv = np.maximum(np.abs(samples).max(axis=0), MIN_RANGE_UV).tolist()
+        peak = np.maximum(np.abs(samples).max(axis=0), MIN_RANGE_UV)
+        physical_range_uv = (peak * (1.0 + FILLER_MARGIN)).tolist()
     gaps = sorted(recording.gaps)
     for index, missing in gaps:
         if not 0 <= index <= recording.n_samples or missing < 1:

@@ -37,6 +37,10 @@ class RecordingReader(ABC):
         n_samples: number of samples per channel that `chunks` will deliver.
         annotations: time-stamped notes carried by the file (onsets in seconds from its start).
         gaps: (sample_index, n_missing) pairs: samples known to be missing before that index.
+        packed_gaps: the subset of `gaps` that takes no time on the file's own axis (stored
+            back to back), i.e. what shifts annotation onsets against stream time; EDF/BDF
+            written with filled gaps keep real time and list only unfilled ones. Defaults to
+            `gaps`.
     """
 
     path: Path
@@ -45,6 +49,11 @@ class RecordingReader(ABC):
     n_samples: int
     annotations: list[Annotation]
     gaps: list[tuple[int, int]]
+
+    @property
+    def packed_gaps(self) -> list[tuple[int, int]]:
+        """Gaps stored back to back (see the class docstring); all of them unless overridden."""
+        return self.gaps
 
     def chunks(self, n_samples_per_chunk: int) -> Iterator[np.ndarray]:
         """Yield the samples in blocks of `n_samples_per_chunk` rows (the last may be shorter).
@@ -194,6 +203,18 @@ class RecordingWriter(ABC):
         if not (math.isfinite(duration_s) and duration_s >= 0):
             raise ValueError(f"annotation duration must be >= 0 s, got {duration_s}")
         self._add_annotation(float(onset_s), float(duration_s), str(text))
+
+    @property
+    def file_time_s(self) -> float:
+        """Time of the next sample on the file's own time axis, where an annotation made now
+        belongs. Formats that store samples back to back count received samples only; EDF/BDF
+        count the filler that keeps real time across a gap."""
+        return self.n_samples / self.fs
+
+    def fills_gap(self, n_missing: int) -> bool:
+        """True if a gap of `n_missing` samples keeps its length on the file's time axis (its
+        annotations after the gap then need no shifting); False where stored back to back."""
+        return False
 
     def close(self) -> None:
         """Finish the file. Safe to call twice."""

@@ -6,6 +6,14 @@ Reading is chunked with ``readSignal(channel, start, n)`` so memory does not gro
 recording. EDF+ annotations are carried; the I/O layer's own markers (`markers`) become
 `gaps` and the true sample count instead.
 
+Gaps written as filler (``BAD_gap N samples at #F``, see `edf_writer`) are taken back out:
+sample indices, `n_samples` and `chunks` count received samples only, exactly as for a file
+whose gaps were stored back to back, so the filler never reaches the pipeline as signal and a
+file reads the same whichever way its gaps were written. Annotation onsets stay in the file's
+own time (real time for filled gaps); `packed_gaps` lists the gaps that time skips. A
+recording of ours whose writer was killed has no annotations (edflib writes them at close):
+its filler is then found by value (every channel at its lowest digital value) and reported.
+
 The header's record count is checked against the file size, because edflib trusts it: a count
 of -1 (a writer killed before closing) or one smaller than the complete records on disk is
 *recovered* — pyedflib reads a temporary copy whose count says what the disk holds — with a
@@ -32,6 +40,11 @@ from emgspasm.io.edf_diagnose import RECORD_COUNT_FIELD, Layout, read_layout, si
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.io.units import uv_per_unit
 from emgspasm.recording import Annotation
+from emgspasm.timeline import file_to_stream
+
+FILLER_SCAN_SAMPLES = 1 << 16
+"""Samples per channel read per step when a file that lost its annotations is searched for
+gap filler."""
 
 
 class EdfReader(RecordingReader):
@@ -120,8 +133,80 @@ class EdfReader(RecordingReader):
             )
         self._scales = np.array([self._scale(i, labels[i], units) for i in picked])
         stored = int(min(edf.getNSamples()[i] for i in picked))
-        self.annotations, self.gaps, end = self._annotations(edf)
-        self.n_samples = stored if end is None else min(end, stored)
+        self.annotations, packed, fills, end = self._annotations(edf)
+        in_file = stored if end is None else min(end, stored)
+        if self._lost_its_annotations(packed, fills, end):
+            fills = self._scan_filler(in_file)
+        self._fills = self._received_fills(fills, in_file)
+        self._fill_at = np.array([at for at, _ in self._fills], dtype=np.int64)
+        self._packed = packed
+        self.gaps = sorted(packed + self._fills)
+        self.n_samples = in_file - sum(n for _, n in self._fills)
+
+    @property
+    def packed_gaps(self) -> list[tuple[int, int]]:
+        """Gaps stored back to back (older files, or too long to fill); filled ones keep time."""
+        return self._packed
+
+    def _lost_its_annotations(self, packed: list, fills: list, end: int | None) -> bool:
+        """True for a recording of ours with no annotation at all: edflib writes them only at
+        close, so its writer was killed, and any gap filler in it is unmarked. (Our live
+        recordings always end with a note, and our gaps are always annotated.)"""
+        equipment = str(self._edf.getEquipment()).strip()
+        return (equipment == markers.WRITER_EQUIPMENT and not (packed or fills or self.annotations)
+                and end is None)
+
+    def _scan_filler(self, in_file: int) -> list[tuple[int, int]]:
+        """Runs of samples where every channel sits at its lowest digital value (our gap
+        filler), as (file index, n), found in one chunked pass over the digital samples.
+
+        Used only for a file that lost its annotations. Our writer keeps that value for
+        filler (data, even clipped, never take it); in a file written before it did, data
+        clipped at the negative rail on every channel at once would be taken for filler, so
+        the runs found are reported in a warning.
+        """
+        lowest = [int(self._edf.getDigitalMinimum(i)) for i in self._signals]
+        runs: list[tuple[int, int]] = []
+        for start in range(0, in_file, FILLER_SCAN_SAMPLES):
+            n = min(FILLER_SCAN_SAMPLES, in_file - start)
+            mask = np.ones(n, dtype=bool)
+            for signal, floor in zip(self._signals, lowest, strict=True):
+                mask &= self._edf.readSignal(signal, start, n, digital=True) == floor
+            edges = np.flatnonzero(np.diff(mask.astype(np.int8), prepend=0, append=0))
+            for lo, hi in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if runs and runs[-1][0] + runs[-1][1] == start + lo:  # continues across chunks
+                    runs[-1] = (runs[-1][0], runs[-1][1] + hi - lo)
+                else:
+                    runs.append((start + lo, hi - lo))
+        if runs:
+            _warn(f"{where(self.path)}: no annotations (the recording was not closed: killed?); "
+                  f"{len(runs)} run(s) of gap filler ({sum(n for _, n in runs)} samples at "
+                  "every channel's lowest value) taken as gaps")
+        return runs
+
+    def _received_fills(
+        self, fills: list[tuple[int, int]], in_file: int
+    ) -> list[tuple[int, int]]:
+        """Filler spans (file index, n) as gaps before received-sample indices.
+
+        A span that overlaps another or runs past the data is cut to what the file holds, with
+        a warning: the annotation was not written by us, or the file was edited.
+        """
+        gaps: list[tuple[int, int]] = []
+        position = 0  # file index after the previous filler
+        removed = 0
+        for start, n in sorted(fills):
+            lo, hi = max(start, position), min(start + n, in_file)
+            if (lo, hi) != (start, start + n):
+                _warn(f"{where(self.path)}: gap filler annotated at file samples {start}.."
+                      f"{start + n - 1} overlaps other filler or runs past the data "
+                      f"({in_file} samples); only {max(hi - lo, 0)} of them taken as gap")
+            if hi <= lo:
+                continue
+            gaps.append((lo - removed, hi - lo))
+            removed += hi - lo
+            position = hi
+        return gaps
 
     def _scale(self, signal: int, label: str, units: str | None) -> float:
         dimension = str(self._edf.getPhysicalDimension(signal)).strip()
@@ -138,41 +223,52 @@ class EdfReader(RecordingReader):
 
     def _annotations(
         self, edf: pyedflib.EdfReader
-    ) -> tuple[list[Annotation], list[tuple[int, int]], int | None]:
-        """User annotations, gaps and the true sample count from the file's annotations."""
+    ) -> tuple[list[Annotation], list[tuple[int, int]], list[tuple[int, int]], int | None]:
+        """User annotations, back-to-back gaps (received index, n), filler spans (file index,
+        n) and the number of file samples before the padding, from the file's annotations."""
         onsets, durations, texts = edf.readAnnotations()
         annotations: list[Annotation] = []
         gaps: list[tuple[int, int]] = []
+        fills: list[tuple[int, int]] = []
         end: int | None = None
         for onset, duration, text in zip(onsets, durations, texts, strict=True):
             text = str(text)
             gap = markers.parse_gap(text)
+            fill = markers.parse_fill(text)
             count = markers.parse_end(text)
             if gap is not None:
                 gaps.append(gap)
+            elif fill is not None:
+                fills.append(fill)
             elif count is not None:
                 end = count
             else:
                 annotations.append(Annotation(float(onset), max(float(duration), 0.0), text))
-        return annotations, sorted(gaps), end
+        return annotations, sorted(gaps), fills, end
 
     def _blocks(self, preferred: int) -> Iterator[np.ndarray]:
         for start in range(0, self.n_samples, preferred):
-            n = min(preferred, self.n_samples - start)
-            block = np.empty((n, len(self._signals)))
-            for j, signal in enumerate(self._signals):
-                block[:, j] = self._edf.readSignal(signal, start, n)
-            block *= self._scales
-            yield block
+            yield self._read(start, min(start + preferred, self.n_samples))
 
     def read_span(self, start: int, stop: int) -> np.ndarray:
         """Samples ``[start, stop)`` in µV, read directly with pyedflib's random access."""
         start, stop = self._check_span(start, stop)
+        return self._read(start, stop)
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        """Received samples ``[start, stop)`` in µV, stepping over gap filler in the file."""
         block = np.empty((stop - start, len(self._signals)))
-        if stop > start:
+        if stop <= start:
+            return block
+        at = self._fill_at
+        cuts = at[np.searchsorted(at, start, side="right"):np.searchsorted(at, stop)]
+        bounds = np.concatenate(([start], cuts, [stop])).astype(np.int64)
+        in_file = file_to_stream(bounds[:-1], self._fills)  # file index of each piece
+        for lo, hi, first in zip(bounds[:-1].tolist(), bounds[1:].tolist(), in_file.tolist(),
+                                 strict=True):
             for j, signal in enumerate(self._signals):
-                block[:, j] = self._edf.readSignal(signal, start, stop - start)
-            block *= self._scales
+                block[lo - start:hi - start, j] = self._edf.readSignal(signal, first, hi - lo)
+        block *= self._scales
         return block
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_recording
 
 from emgspasm.io import RecordingError, RecordingWarning, open_reader, open_writer, read, write
-from emgspasm.io.edf_writer import BdfWriter, EdfWriter, header_ceil
+from emgspasm.io.edf_writer import FILLER_MARGIN, BdfWriter, EdfWriter, header_ceil
 from emgspasm.recording import Annotation, Recording
 
 
@@ -26,7 +26,8 @@ def test_round_trip_within_quantisation(tmp_path: Path, recording: Recording, ex
     assert back.fs == recording.fs
     assert back.channels == recording.channels
     assert back.samples.shape == recording.samples.shape
-    ranges = np.array([header_ceil(r) for r in np.abs(recording.samples).max(axis=0)])
+    peaks = np.abs(recording.samples).max(axis=0) * (1 + FILLER_MARGIN)  # as write() sizes it
+    ranges = np.array([header_ceil(r) for r in peaks])
     error = np.abs(back.samples - recording.samples).max(axis=0)
     assert np.all(error <= 0.5 * _step(cls, ranges) * (1 + 1e-6))
     assert back.gaps == recording.gaps
@@ -107,7 +108,11 @@ def test_chunked_writer_clips_and_counts(tmp_path: Path) -> None:
             out.write(np.array([0.0, 50.0, 150.0, -300.0, 10.0]))
     assert out.n_clipped == 2
     samples = read(tmp_path / "clip.edf").samples[:, 0]
-    assert samples[2] == pytest.approx(100.0) and samples[3] == pytest.approx(-100.0)
+    step = _step(EdfWriter, out.physical_range_uv)[0]
+    assert samples[2] == pytest.approx(100.0)
+    assert samples[3] == pytest.approx(-100.0 + step)  # the lowest value is the gap filler's
+    with pyedflib.EdfReader(str(tmp_path / "clip.edf")) as edf:  # clipped data stay off the
+        assert edf.readSignal(0, 0, 5, digital=True).min() > EdfWriter.DIGITAL_MIN  # filler
 
 
 def test_default_ranges_are_generous(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 One emulated EMGF session with an injected drop and an unplug is streamed once (module
 fixture); the tests then check what came out of it: events, a BDF+ and a CSV recording with the
 gaps annotated, the raw capture, the summary, and that replaying the capture (and analysing it
-as a recording) gives exactly the live session's events.
+as a recording) gives exactly the live session's events. The BDF+ is also read by MNE: it must
+show the session on the device's clock, and replaying it must give the live events.
 """
 
 from __future__ import annotations
@@ -195,3 +196,83 @@ def test_alerts_reach_the_sinks_before_their_events(tmp_path) -> None:
         first_alert = heard.order.index(("alert", label))
         assert ("event", label) not in heard.order[:first_alert]
     assert "(ongoing)" in screen.getvalue()
+
+
+# ---- the recording keeps device time (issue 11, item 11) ---------------------------------
+
+
+COUNT_UV = 0.3
+"""Half an EMGF count (0.5 µV) of rounding in the emulator, plus BDF steps to spare."""
+
+
+def _bad_gaps(raw) -> list[tuple[float, float]]:
+    return [(float(o), float(d)) for o, d, t in zip(raw.annotations.onset,
+                                                    raw.annotations.duration,
+                                                    raw.annotations.description, strict=True)
+            if t.startswith("BAD_gap")]
+
+
+def test_the_bdf_keeps_device_time_for_mne(live: Live) -> None:
+    """MNE (another reader) sees the session on the device's clock: the dropped frames and the
+    outage are BAD_ spans of their own length, the data end at the device's last sample, and
+    every sample sits at the time the emulator sent it, so events after a gap line up."""
+    import mne
+
+    raw = mne.io.read_raw_bdf(live.dir / "s.bdf", preload=True, verbose="error")
+    s = live.summary
+    fs = raw.info["sfreq"]
+    rec = eio.read(live.dir / "s.bdf")
+    device_at = [index + sum(n for i, n in rec.gaps if i < index) for index, _ in rec.gaps]
+    np.testing.assert_allclose(_bad_gaps(raw),
+                               [(at / fs, n / fs) for at, (_, n) in zip(device_at, rec.gaps,
+                                                                        strict=True)],
+                               atol=1e-4)
+    assert _bad_gaps(raw)[0] == pytest.approx((DROP_AT / fs, 30 / fs), abs=1e-4)
+    padding = [o for o, t in zip(raw.annotations.onset, raw.annotations.description,
+                                 strict=True) if t.startswith("BAD_padding")]
+    device_s = (s.samples_received + s.samples_lost) / fs
+    assert len(padding) <= 1  # none if the session ends on a whole record
+    data_end_s = padding[0] if padding else raw.n_times / fs
+    assert data_end_s == pytest.approx(device_s, abs=1e-4)
+    assert device_s <= raw.n_times / fs < device_s + 1.0  # the rest of the last 1-s record
+    reconnects = [o for o, t in zip(raw.annotations.onset, raw.annotations.description,
+                                    strict=True) if t == "reconnect"]
+    outage_at, outage_s = _bad_gaps(raw)[1]
+    assert reconnects == pytest.approx([outage_at + outage_s], abs=1e-4)  # data resume there
+
+    # the emulator's signal, sample for sample at its own time, wherever MNE says "good"
+    personality = device_personality(get_device("emgf"))
+    uv, _ = emulator_uv(personality.fs, personality.n_channels, seed=3, duration_s=SECONDS)
+    good = ~np.isnan(raw.get_data(reject_by_annotation="NaN")[0])
+    good[len(uv):] = False
+    assert good.sum() == s.samples_received
+    np.testing.assert_allclose(raw.get_data()[:, good].T * 1e6, uv[good[:len(uv)]], atol=COUNT_UV)
+    late = [e for e in live.events if e.start_s > device_at[-1] / fs]
+    assert late  # events after the outage: labels at device time land on the device's data
+    for e in late:
+        span = slice(round(e.start_s * fs), round(e.end_s * fs))
+        np.testing.assert_allclose(raw.get_data()[:, span][:, good[span]].T * 1e6,
+                                   uv[span][good[span]], atol=COUNT_UV)
+
+
+def test_the_recorded_bdf_replays_to_the_live_events(live: Live) -> None:
+    """The gaps are filler in the file, and the replay turns them back into gaps: the same
+    events as the live session that wrote it (the filler, as signal, would change them)."""
+    import mne
+
+    raw = mne.io.read_raw_bdf(live.dir / "s.bdf", verbose="error")
+    assert len(_bad_gaps(raw)) == 2  # the file really holds filled gaps
+    factory, mode = make_pipeline_factory(dummy_model())
+    runner = LiveRunner(RecordingSource(live.dir / "s.bdf", speed=None), [],
+                        pipeline_factory=factory, mode=mode, lossless=True)
+    summary = asyncio.run(runner.run())
+    def key(events: list) -> list:
+        return [(e.start_s, e.end_s, e.label, tuple(e.channels), e.decided_at_s)
+                for e in events]
+
+    assert key(runner.events) == key(live.events)
+    peaks = [e.to_dict().get("peak_uv") for e in live.events]
+    # BDF keeps 24 bits of the device's full scale: peaks agree to its rounding
+    assert [e.to_dict().get("peak_uv") for e in runner.events] == pytest.approx(peaks, abs=0.05)
+    assert summary.samples_received == live.summary.samples_received
+    assert summary.samples_lost == live.summary.samples_lost and summary.gaps == 2
