@@ -148,11 +148,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from emgspasm.train import train
+    from emgspasm.train import TRAINING_SPLITS, train
 
     model = train(args.out, n_sessions=args.sessions, workers=args.workers,
                   random_state=args.seed, real_dir=args.real_negatives,
-                  split=args.split)
+                  splits=args.split or TRAINING_SPLITS)
     print(f"trained on {model.recipe['n_episodes']} episodes "
           f"{model.recipe['episodes_per_label']}; saved {args.out}")
     return 0
@@ -220,9 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="retrain the episode classifier on simulated sessions")
     t.add_argument("--out", required=True, help="model file to write (.skops)")
-    t.add_argument("--sessions", type=int, default=200, help="training sessions (default 200)")
-    t.add_argument("--split", default="train", choices=["train", "train-wide"],
-                   help="simulated split to train on (default train, the shipped recipe)")
+    t.add_argument("--sessions", type=int, default=200,
+                   help="training sessions per split (default 200)")
+    t.add_argument("--split", action="append", choices=["train", "train-wide"],
+                   help="simulated split to train on; repeat for several (default: both, the "
+                        "shipped recipe)")
     t.add_argument("--real-negatives", metavar="DIR",
                    help="also train on the training sessions (emgspasm.realdata) of the real "
                         "healthy-person armband archives in DIR, as voluntary/none")

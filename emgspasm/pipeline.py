@@ -282,8 +282,10 @@ class Pipeline:
         assert self.model is not None
         feats = episode_features(prefixes, [self._partner.get(p.channel) for p in prefixes],
                                  self._hops, self._windows, self.geo, self.geo.burst_gap_hops)
+        rhythm = feats[:, FEATURE_NAMES.index("rhythm_hz")]
         masks = np.vstack([feasible_mask(self.model.classes, (p.end_hop - p.start_hop + 1) *
-                                         hop_s, cfg) for p in prefixes])
+                                         hop_s, r, cfg) for p, r in zip(prefixes, rhythm,
+                                                                        strict=True)])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         labels, confidence = self._implausible_as_artifact(prefixes, labels, confidence)
         satellite = self._satellites(feats)
@@ -350,8 +352,9 @@ class Pipeline:
         assert self.model is not None
         self._assembler.observe_closed([(ep.channel, ep.start_hop, ep.decided_hop)
                                         for ep in closed])
-        masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, self.config)
-                           for a, b in cores])
+        rhythm = feats[:, FEATURE_NAMES.index("rhythm_hz")]
+        masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, r, self.config)
+                           for (a, b), r in zip(cores, rhythm, strict=True)])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         labels, confidence = self._implausible_as_artifact(closed, labels, confidence)
         satellite = self._satellites(feats)

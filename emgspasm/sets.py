@@ -7,10 +7,8 @@ reported separately because at those rates most of a MUAP's energy is above Nyqu
 fasciculations are partly invisible (see README, "Honest limits"). `train-wide` and `test-wide`
 use the simulator's wide variety (strong hum, continuous ECG, 8-bit armband signals, postural
 holds, strong efforts, gait, shallow cramps, single-channel rigidity); the others keep the
-standard one. The shipped model is trained on `train`: a model trained on `train-wide` was
-measured better on the independent generator and on real armband minutes but called weak real
-1 kHz contractions artifacts (README, "Honest limits"), so it is not shipped yet. Nothing here
-is stored: a set is regenerated from its recipe.
+standard one. The shipped model is trained on `train` and `train-wide` together (docs/training.md).
+Nothing here is stored: a set is regenerated from its recipe.
 """
 
 from __future__ import annotations

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from emgspasm.detect.classifier import NONE_LABEL, load_model
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.events import Event
 from emgspasm.realdata import CHANNELS, TRAINING_IDS
 from emgspasm.train import (
+    P_UNPAIRED,
     REAL_NEGATIVE_WEIGHT,
     REAL_VOLUNTARY_MIN_S,
     label_episode,
     real_episodes,
+    told_pairs,
     train,
 )
 
@@ -58,3 +61,18 @@ def test_train_uses_only_the_training_real_sessions_and_writes_a_loadable_model(
     assert model.recipe["real_negative_weight"] == REAL_NEGATIVE_WEIGHT
     loaded = load_model(tmp_path / "m.skops")
     assert loaded.classes == model.classes and "voluntary" in loaded.classes
+
+
+def test_training_leaves_some_pairs_untold_so_unpartnered_channels_are_seen():
+    """Users wear odd sensor counts and need not say which channels face each other: some
+    training channels must have no partner, deterministically per session."""
+    told = [told_pairs(seed, 8) for seed in range(400)]
+    assert told_pairs(5, 8) == told_pairs(5, 8)
+    share_dropped = 1 - sum(len(t) for t in told) / (4 * len(told))
+    assert abs(share_dropped - P_UNPAIRED) < 0.05
+    assert all(set(t) <= {(0, 1), (2, 3), (4, 5), (6, 7)} for t in told)
+
+
+def test_train_refuses_an_unknown_split(tmp_path):
+    with pytest.raises(ValueError, match="training splits"):
+        train(tmp_path / "m.skops", n_sessions=1, splits=["test"])

@@ -1,5 +1,6 @@
-"""Duration limits that are definitions, not statistics (docs/labels.md), imposed rather than hoped
-for.
+"""Limits that are definitions, not statistics (docs/labels.md), imposed rather than hoped for.
+
+Rigidity's discharge rhythm (a few units at ~5–7 Hz) is one; the rest are durations.
 
 A fasciculation is a single MUAP or a doublet: an *episode* longer than `twitch_max_s` cannot be
 a twitch. A cramp lasts ≥ 3 s and rigidity ≥ 10 s, but those are checked on the assembled
@@ -24,10 +25,20 @@ DURATION_SLACK = 0.8
 """An episode may be this much shorter than a label's minimum duration and still carry it."""
 
 
-def feasible_mask(classes: Sequence[str], core_s: float, cfg: DetectorConfig) -> np.ndarray:
-    """Boolean mask over `classes`: which labels an episode whose core lasts `core_s` may take."""
-    ok = core_s <= cfg.twitch_max_s
-    return np.array([ok if c == "twitch" else True for c in classes], dtype=bool)
+def feasible_mask(classes: Sequence[str], core_s: float, rhythm_hz: float,
+                  cfg: DetectorConfig) -> np.ndarray:
+    """Boolean mask over `classes`: which labels an episode whose core lasts `core_s` and whose
+    discharges beat at `rhythm_hz` (episode feature; 0 when too short to tell) may take.
+
+    Rigidity is a few low-threshold units firing steadily at ~5–7 Hz (docs/labels.md): an
+    episode whose dominant discharge rhythm is faster than `rigidity_max_rhythm_hz` is many
+    units recruited at voluntary rates, whatever else it looks like. Low-level postural holds
+    and weak real contractions near the noise floor were called rigidity without this rule.
+    """
+    twitch_ok = core_s <= cfg.twitch_max_s
+    rigidity_ok = not rhythm_hz > cfg.rigidity_max_rhythm_hz
+    rule = {"twitch": twitch_ok, "rigidity": rigidity_ok}
+    return np.array([rule.get(c, True) for c in classes], dtype=bool)
 
 
 def event_label(label: str, duration_s: float, cfg: DetectorConfig) -> str | None:

@@ -22,20 +22,23 @@ from emgspasm.simulate.montage import default_pairs
 def draw_crosstalk(rng: np.random.Generator, n_channels: int, fs: float,
                    wide: bool = False) -> list[dict[str, Any]]:
     """One (source → target, fraction, cutoff) entry per direction of each pair; in the wide
-    variety also between adjacent channels of different pairs (armband sectors, neighbouring
-    heads), at up to WIDE_NEIGHBOUR_CROSSTALK."""
-    edges = [(p, P.CROSSTALK) for p in default_pairs(n_channels)]
+    variety the pair fraction is log-uniform in WIDE_PAIR_CROSSTALK (down to none), and there
+    is crosstalk between adjacent channels of different pairs too (armband sectors,
+    neighbouring heads), at up to WIDE_NEIGHBOUR_CROSSTALK."""
+    pair = (lambda: log_uniform(rng, P.WIDE_PAIR_CROSSTALK)) if wide else (
+        lambda: float(rng.uniform(*P.CROSSTALK)))
+    edges = [(p, pair) for p in default_pairs(n_channels)]
     if wide:
-        edges += [((b, b + 1), P.WIDE_NEIGHBOUR_CROSSTALK)
+        edges += [((b, b + 1), lambda: float(rng.uniform(*P.WIDE_NEIGHBOUR_CROSSTALK)))
                   for _, b in default_pairs(n_channels) if b + 1 < n_channels]
     links = []
-    for (a, b), span in edges:
+    for (a, b), draw in edges:
         for src, dst in ((a, b), (b, a)):
             links.append(
                 {
                     "source": src,
                     "target": dst,
-                    "fraction": float(rng.uniform(*span)),
+                    "fraction": draw(),
                     "cutoff_hz": min(log_uniform(rng, P.CROSSTALK_CUTOFF_HZ), 0.45 * fs),
                 }
             )

@@ -82,8 +82,9 @@ class MotorUnitPool:
         return {**self.draws, "units": units}
 
 
-def draw_pool(rng: np.random.Generator, mvc_rms_uv: float) -> MotorUnitPool:
-    """Draw a pool (P.N_MOTOR_UNITS … P.MVC_RMS_UV ranges) scaled to `mvc_rms_uv` at 100 % MVC."""
+def draw_pool(rng: np.random.Generator, mvc_rms_uv: float, wide: bool = False) -> MotorUnitPool:
+    """Draw a pool (P.N_MOTOR_UNITS … P.MVC_RMS_UV ranges) scaled to `mvc_rms_uv` at 100 % MVC;
+    `wide` draws MUAP durations from P.WIDE_MUAP_DURATION_MS."""
     n = integer(rng, P.N_MOTOR_UNITS)
     rr = uniform(rng, P.RECRUITMENT_RANGE)
     last = uniform(rng, P.LAST_RECRUIT_MVC)
@@ -101,7 +102,7 @@ def draw_pool(rng: np.random.Generator, mvc_rms_uv: float) -> MotorUnitPool:
     amplitudes = np.exp(np.log(amp_spread) * rank) * np.exp(
         rng.normal(0.0, P.MUAP_AMP_JITTER_SIGMA, n)
     )
-    bank = draw_bank(rng, n)
+    bank = draw_bank(rng, n, P.WIDE_MUAP_DURATION_MS if wide else P.MUAP_DURATION_MS)
     pool = MotorUnitPool(
         thresholds=thresholds,
         peak_rates=peak_rates,

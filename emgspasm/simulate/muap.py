@@ -95,8 +95,10 @@ class MuapBank:
         }
 
 
-def draw_bank(rng: np.random.Generator, n_units: int) -> MuapBank:
-    """Draw `n_units` random HR-mixture shapes of 10–20 ms (P.MUAP_DURATION_MS)."""
+def draw_bank(rng: np.random.Generator, n_units: int,
+              duration_ms: tuple[float, float] = P.MUAP_DURATION_MS) -> MuapBank:
+    """Draw `n_units` random HR-mixture shapes of `duration_ms` (default P.MUAP_DURATION_MS,
+    10–20 ms; the wide variety passes P.WIDE_MUAP_DURATION_MS)."""
     mix = rng.uniform(*P.MUAP_HR2_WEIGHT, n_units)
     s1 = rng.choice([-1.0, 1.0], n_units)
     s2 = rng.choice([-1.0, 1.0], n_units)
@@ -105,7 +107,7 @@ def draw_bank(rng: np.random.Generator, n_units: int) -> MuapBank:
     asym = log_uniform(rng, P.MUAP_ASYMMETRY, n_units)
     lam_l = np.ones(n_units)
     lam_r = asym.copy()
-    duration = rng.uniform(*P.MUAP_DURATION_MS, n_units) * 1e-3
+    duration = rng.uniform(*duration_ms, n_units) * 1e-3
 
     # Measure peak, extent and energy on a fine common grid (unit time scale), then rescale.
     grid = np.linspace(-6.0, 6.0 * float(asym.max()), _GRID_POINTS)

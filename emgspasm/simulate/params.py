@@ -289,6 +289,28 @@ WIDE_NEIGHBOUR_CROSSTALK: Final[Range] = (0.0, 0.3)
 """Crosstalk between adjacent channels of different pairs (armband sectors: 1–28 %)."""
 WIDE_CRAMP_MOD_DEPTH: Final[Range] = (0.03, 0.6)
 """Cramps with shallow waxing/waning, down to the ±4–7 % of saturated high-level cramps."""
+WIDE_CRAMP_DURATION_S: Final[Range] = (3.0, 180.0)
+"""Cramp length, log-uniform (docs/labels.md: ≥ 3 s, typically 10 s – 3 min); the standard
+ranges stop at 60 s, so a minute-long cramp was a shape the classifier had only seen as a long
+voluntary hold."""
+WIDE_CRAMP_DECAY_S: Final[Range] = (0.2, 10.0)
+"""A cramp may stop abruptly or fade over seconds as it is stretched out *(est.)*."""
+WIDE_CRAMP_FLUCTUATION: Final[Range] = (0.02, 0.25)
+"""Slow wax/wane of the cramp drive beyond the ~1.4 Hz modulation (SD of the low-passed drive
+fluctuation): cramps swell and ease over seconds as well *(est.)*."""
+WIDE_CRAMP_MAX_RATE_PPS: Final[Range] = (16.0, 30.0)
+WIDE_CRAMP_MEAN_RATE_PPS: Final[Range] = (10.0, 20.0)
+"""Cramp discharge rates are reported higher than 14.5 pps in some studies, and rate is not a
+cramp's signature (docs/labels.md, "The five labels"): the wide variety spreads them so that no
+rate is."""
+WIDE_PAIR_CROSSTALK: Final[Range] = (0.001, 0.15)
+"""Pair crosstalk, log-uniform: from none (electrodes over muscles far apart, where a quiet
+partner's envelope has nothing to do with the cramp next door) to 15 % (close electrodes). The
+standard 0–10 % uniform range almost always put a visible, perfectly correlated copy of a loud
+cramp on its partner, which the classifier learnt as a cramp signature."""
+WIDE_MUAP_DURATION_MS: Final[Range] = (6.0, 20.0)
+"""Surface MUAP duration in the wide variety: thin fat layers and small inter-electrode
+distances give shorter MUAPs and median frequencies up to ~150 Hz *(est.)*."""
 P_WIDE_RIGIDITY_SINGLE: Final[float] = 0.3
 """Rigidity on one muscle of a pair alone (a valid event; a user may wear one sensor)."""
 WIDE_VOLUNTARY_KINDS: Final[dict[str, float]] = {

@@ -182,7 +182,7 @@ def simulate(
     g = drawn_gain if gain is None else float(gain)
     mains = drawn_mains if mains_hz is None else float(mains_hz)
 
-    pools = [draw_pool(r_pools, float(m)) for m in mvc]
+    pools = [draw_pool(r_pools, float(m), wide) for m in mvc]
     noise, noise_info = _resolve_noise(r_noise_level, pools, snr_db, noise_uv)
     fasc = [_fasciculators(r_fasc, pool, float(nz)) for pool, nz in zip(pools, noise, strict=True)]
 

@@ -8,7 +8,9 @@ mean excitation is 12–17 pps (lit. mean 14.5), overall ISI CV 0.35–0.6 (lit.
 included, see `renewal_cv`) and 2–6 % doublets 5–10 ms apart. Only ONE channel: the pair
 partner stays quiet apart from crosstalk.
 
-The wide variety draws the depth from 3 % (saturated or shallow cramps wax and wane little).
+The wide variety draws the depth from 3 % (saturated or shallow cramps wax and wane little), the
+length log-uniformly up to 3 min, the fade up to 10 s, a slow wax/wane of up to 25 % and wider
+discharge rates (params.py, "wide"): what other generators and real cramps do.
 
 Optional precursor (30 %): the 1–4 lowest-threshold units fire sparsely over the preceding
 2–8 s at ≤ PRECURSOR_MAX_MVC excitation. It is *not* part of the truth event.
@@ -23,7 +25,7 @@ import numpy as np
 
 from emgspasm.events import Event
 from emgspasm.simulate import params as P
-from emgspasm.simulate._util import integer, uniform
+from emgspasm.simulate._util import integer, log_uniform, uniform
 from emgspasm.simulate.context import Plan, SimContext
 from emgspasm.simulate.excitation import cosine_step, fluctuation
 from emgspasm.simulate.lanes import Lanes
@@ -78,7 +80,11 @@ def plan(
     channel = int(rng.choice(group))
     pool = ctx.pools[channel]
     long = mixed and rng.random() < P.P_CRAMP_LONG_IN_MIXED
-    duration = uniform(rng, P.CRAMP_DURATION_S if (long or not mixed) else P.CRAMP_MIXED_DURATION_S)
+    if ctx.wide:
+        duration = log_uniform(rng, P.WIDE_CRAMP_DURATION_S)
+    else:
+        duration = uniform(rng, P.CRAMP_DURATION_S if (long or not mixed)
+                           else P.CRAMP_MIXED_DURATION_S)
     precursor = uniform(rng, P.CRAMP_PRECURSOR_S) if rng.random() < P.P_CRAMP_PRECURSOR else 0.0
     if precursor and precursor + P.CRAMP_DURATION_S[0] > max_span:
         precursor = 0.0
@@ -91,8 +97,8 @@ def plan(
     level = uniform(rng, P.CRAMP_LEVEL_MVC)
     depth = uniform(rng, P.WIDE_CRAMP_MOD_DEPTH if ctx.wide else P.CRAMP_MOD_DEPTH)
     min_rate = uniform(rng, P.CRAMP_MIN_RATE_PPS)
-    max_rate = uniform(rng, P.CRAMP_MAX_RATE_PPS)
-    mean_rate = uniform(rng, P.CRAMP_MEAN_RATE_PPS)
+    max_rate = uniform(rng, P.WIDE_CRAMP_MAX_RATE_PPS if ctx.wide else P.CRAMP_MAX_RATE_PPS)
+    mean_rate = uniform(rng, P.WIDE_CRAMP_MEAN_RATE_PPS if ctx.wide else P.CRAMP_MEAN_RATE_PPS)
     target_cv = uniform(rng, P.CRAMP_ISI_CV)
     doublets = uniform(rng, P.CRAMP_DOUBLET_FRACTION)
     gain = solve_gain(pool.thresholds, level * (1 - depth / 2), min_rate, max_rate, mean_rate)
@@ -100,12 +106,13 @@ def plan(
         "channel": ctx.names[channel],
         "duration_s": duration,
         "rise_s": uniform(rng, P.CRAMP_RISE_S),
-        "decay_s": min(uniform(rng, P.CRAMP_DECAY_S), duration / 3.0),
+        "decay_s": min(uniform(rng, P.WIDE_CRAMP_DECAY_S if ctx.wide else P.CRAMP_DECAY_S),
+                       duration / 3.0),
         "level_mvc": level,
         "mod_hz": uniform(rng, P.CRAMP_MOD_HZ),
         "mod_depth": depth,
         "mod_phase": uniform(rng, (0.0, 2 * np.pi)),
-        "fluctuation": uniform(rng, P.CRAMP_FLUCTUATION),
+        "fluctuation": uniform(rng, P.WIDE_CRAMP_FLUCTUATION if ctx.wide else P.CRAMP_FLUCTUATION),
         "fluctuation_hz": uniform(rng, P.DRIVE_FLUCTUATION_HZ),
         "isi_cv": target_cv,
         "renewal_cv": renewal_cv(target_cv, doublets),
