@@ -131,7 +131,8 @@ def train(out: str | Path, *, n_sessions: int = 200, workers: int = 1,
           split: str = "train") -> EpisodeModel:
     """Fit a model on a simulated split (`train`: the shipped recipe; `train-wide`: the wide
     variety), plus the training sessions of the real recordings in `real_dir` if given, and
-    save it to `out` (skops format)."""
+    save it to `out` (skops format) with its tree-walk file beside it (``.npz``: what the
+    pipeline runs, checked here against scikit-learn; `emgspasm.detect.walk_file`)."""
     real = realdata.recordings(real_dir, held_out=False) if real_dir is not None else []
     x, y, w = build_training_set(split, n_sessions, workers, real)
     estimator = make_estimator(random_state).fit(x, y, sample_weight=w)
