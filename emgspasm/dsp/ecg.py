@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal, stats
 
+from emgspasm.dsp.filters import StreamingFilter
+
 __all__ = ["EcgCanceller"]
 
 DETECT_Z: float = 4.0
@@ -183,7 +185,7 @@ class EcgCanceller:
     def restart(self) -> None:
         """After a gap: nothing tracked, floors and filter from silence."""
         n = self.n_channels
-        self._zi = np.zeros((self._qsos.shape[0], 2, n))
+        self._q = StreamingFilter(self._qsos, n)
         self._n = 0
         self._buf = {k: np.zeros((0, n)) for k in ("q", "band", "broad")}
         self._period_ms: list[np.ndarray] = []  # (hops, 3, channels) pieces of a period
@@ -200,7 +202,7 @@ class EcgCanceller:
         n_hops = band.shape[0] // hop
         if n_hops == 0:  # an empty block: nothing to do (the filter state is unchanged)
             return ms.copy(), peak.copy(), msb.copy()
-        q, self._zi = signal.sosfilt(self._qsos, broad, axis=0, zi=self._zi)
+        q = self._q.process(broad)
         start = self._n
         base = start - self._buf["q"].shape[0]
         sig = {"q": np.concatenate([self._buf["q"], q]),
