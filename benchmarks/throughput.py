@@ -12,8 +12,9 @@
    band-pass plus one 50 Hz notch with carried `sosfilt` state, 200 ms RMS: plain
    numpy/scipy/pyedflib, written out below -- and `emgspasm analyze` (the command line, so
    start-up, model loading and the event files are included). Both are wall times of the
-   whole child process; the ratio analyze/floor is the headline (absolute times move by
-   ±20 % on a shared machine, a ratio measured side by side much less). Also the real-time
+   whole child process, with its CPU time (user + system: waiting for a core is not in it);
+   the ratio analyze/floor is the headline (absolute times move by ±20 % on a shared machine,
+   a ratio measured side by side much less). Also the real-time
    factor and the peak RSS (VmHWM) of the analyze process.
 3. Start-up: `emgspasm --help`, every subcommand's `--help`, and `emgspasm analyze` of a
    1-second file (median of `--startup-runs`).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -132,28 +134,38 @@ sys.exit(rc)
 """
 
 
-def _timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+def _cpu_children() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall time and CPU time (user + system) of a child process, and its outcome. CPU time
+    moves less than wall time when other work shares the cores (waiting for a core is not
+    counted), so both are reported."""
+    cpu = _cpu_children()
     t = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=CHILD_ENV)
     elapsed = time.perf_counter() - t
     if done.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return elapsed, done
+    return elapsed, _cpu_children() - cpu, done
 
 
-def time_floor(path: Path) -> float:
-    """Wall time of the floor in a fresh process (imports included, as for analyze)."""
-    return _timed([sys.executable, "-c", FLOOR_CODE, str(path)])[0]
+def time_floor(path: Path) -> tuple[float, float]:
+    """Wall and CPU time of the floor in a fresh process (imports included, as for analyze)."""
+    return _timed([sys.executable, "-c", FLOOR_CODE, str(path)])[:2]
 
 
-def time_analyze(path: Path, out: Path) -> tuple[float, float, int]:
-    """Wall time, peak RSS (MB) and event count of `emgspasm analyze` in a fresh process."""
-    elapsed, done = _timed([sys.executable, "-c", ANALYZE_CODE, "analyze", str(path),
-                            "--out", str(out), "--force", "--no-progress"])
+def time_analyze(path: Path, out: Path) -> tuple[float, float, float, int]:
+    """Wall time, CPU time, peak RSS (MB) and event count of `emgspasm analyze` in a fresh
+    process."""
+    elapsed, cpu, done = _timed([sys.executable, "-c", ANALYZE_CODE, "analyze", str(path),
+                                 "--out", str(out), "--force", "--no-progress"])
     rss = next(int(line.split()[1]) for line in done.stderr.splitlines()
                if line.startswith("PEAK_RSS_KB")) / 1024
     events = sum(1 for _ in (out / f"{path.stem}.events.jsonl").open())
-    return elapsed, rss, events
+    return elapsed, cpu, rss, events
 
 
 def startup(tmp: Path, runs: int) -> dict[str, float]:
@@ -231,20 +243,26 @@ def main() -> None:
         print(f"wrote {args.hours:g} h × {args.channels} ch @ {args.fs:g} Hz ({args.kind}, "
               f"{path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f} s")
         floors, analyses, ratios, rss = [], [], [], []
+        floor_cpu, analyze_cpu, cpu_ratios = [], [], []
         events = 0
         for k in range(args.rounds):
-            fl = time_floor(path)
-            an, peak, events = time_analyze(path, tmp / "out")
+            fl, fl_cpu = time_floor(path)
+            an, an_cpu, peak, events = time_analyze(path, tmp / "out")
             floors.append(fl)
             analyses.append(an)
             ratios.append(an / fl)
+            floor_cpu.append(fl_cpu)
+            analyze_cpu.append(an_cpu)
+            cpu_ratios.append(an_cpu / fl_cpu)
             rss.append(peak)
-            print(f"  round {k + 1}: floor {fl:.2f} s, analyze {an:.2f} s "
-                  f"(ratio {an / fl:.2f}), peak RSS {peak:.0f} MB, {events} events",
-                  flush=True)
+            print(f"  round {k + 1}: floor {fl:.2f} s ({fl_cpu:.2f} s CPU), analyze {an:.2f} s "
+                  f"({an_cpu:.2f} s CPU), ratio {an / fl:.2f} ({an_cpu / fl_cpu:.2f} CPU), "
+                  f"peak RSS {peak:.0f} MB, {events} events", flush=True)
         figures.update(floor_s=floors, analyze_s=analyses, ratio=ratios, peak_rss_mb=rss,
-                       events=events)
-        print(f"RATIO analyze/floor: {_span(ratios)}  (median (min-max) of {args.rounds})")
+                       floor_cpu_s=floor_cpu, analyze_cpu_s=analyze_cpu,
+                       cpu_ratio=cpu_ratios, events=events)
+        print(f"RATIO analyze/floor: wall {_span(ratios)}, CPU {_span(cpu_ratios)}  "
+              f"(median (min-max) of {args.rounds})")
         print(f"floor {_span(floors)} s; analyze {_span(analyses)} s = real-time factor "
               f"{_span([duration / a for a in analyses], '{:.0f}')}x; peak RSS "
               f"{_span(rss, '{:.0f}')} MB")
