@@ -7,10 +7,12 @@ the live session gave (the pipeline is chunk-invariant).
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -124,3 +126,19 @@ def _run(pipe: Pipeline, chunks, gaps: Sequence[tuple[int, int]],
     # A stream emits events as they are decided, in an order that depends on its blocks;
     # a file's events are listed by time, ties broken so the order is total.
     return sorted(events, key=lambda e: (e.start_s, e.end_s, e.label, e.channels))
+
+
+class _CallableModule(types.ModuleType):
+    """Lets `emgspasm.analyze(...)` call `analyze` whichever the package attribute holds.
+
+    `emgspasm` imports its public names lazily, and importing this submodule (as the CLI
+    does for `AnalyzeOptions`) binds `emgspasm.analyze` to the module: calling the module
+    calls the function, so the DESIGN contract `emgspasm.analyze(path_or_recording)` holds
+    either way (as `emgspasm.simulate` does).
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Event]:
+        return analyze(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -148,13 +148,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.convert:
+        from emgspasm.detect.model_file import ModelFileError
+        from emgspasm.detect.walk_file import export_walk
+
+        try:
+            walk = export_walk(args.convert, args.out)
+        except (OSError, ModelFileError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {walk} (tree walk of {args.convert}, checked against scikit-learn)")
+        return 0
+    if not args.out:
+        print("error: train needs --out (or --convert MODEL.skops)", file=sys.stderr)
+        return 2
     from emgspasm.train import TRAINING_SPLITS, train
 
     model = train(args.out, n_sessions=args.sessions, workers=args.workers,
                   random_state=args.seed, real_dir=args.real_negatives,
                   splits=args.split or TRAINING_SPLITS)
+    from emgspasm.detect.walk_file import walk_path
+
     print(f"trained on {model.recipe['n_episodes']} episodes "
-          f"{model.recipe['episodes_per_label']}; saved {args.out}")
+          f"{model.recipe['episodes_per_label']}; saved {args.out} and its tree walk "
+          f"{walk_path(args.out)}")
     return 0
 
 
@@ -219,7 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
 
     t = sub.add_parser("train", help="retrain the episode classifier on simulated sessions")
-    t.add_argument("--out", required=True, help="model file to write (.skops)")
+    t.add_argument("--out", help="model file to write (.skops; its tree walk goes beside it "
+                   "as .npz); with --convert, where the .npz goes")
+    t.add_argument("--convert", metavar="MODEL.skops",
+                   help="train nothing: write the tree-walk file (.npz) of an existing skops "
+                        "model, checked against scikit-learn, beside it (or to --out)")
     t.add_argument("--sessions", type=int, default=200,
                    help="training sessions per split (default 200)")
     t.add_argument("--split", action="append", choices=["train", "train-wide"],

@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from emgspasm.live_sinks import Sink
-
 CAPTURE_SUFFIX = ".emgcap"
 
 log = logging.getLogger("emgspasm.cli_live")
@@ -84,20 +82,26 @@ def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source
     if args.events:
         sinks.append(EventsJsonlSink(args.events))
     sinks.append(TerminalSink(status=not args.quiet, stats=lambda: source.stats)
-                 if not args.quiet else _SummaryOnly())
+                 if not args.quiet else _summary_only())
     return sinks
 
 
-class _SummaryOnly(Sink):
-    """With --quiet: print nothing but the final summary line (the `Sink` base ignores blocks,
-    events and alerts, so a sink method added later cannot end a quiet session)."""
+def _summary_only() -> Any:
+    """With --quiet: a sink printing nothing but the final summary line (the `Sink` base
+    ignores blocks, events and alerts, so a sink method added later cannot end a quiet
+    session). Defined here, not at module level, because `emgspasm.live_sinks` imports numpy
+    and the device layer, which `emgspasm --help` must not wait for."""
+    from emgspasm.live_sinks import Sink
 
-    def describe(self) -> str:
-        return "terminal"
+    class _SummaryOnly(Sink):
+        def describe(self) -> str:
+            return "terminal"
 
-    def close(self, summary: Any) -> None:
-        if summary is not None:
-            print(summary.line(), flush=True)
+        def close(self, summary: Any) -> None:
+            if summary is not None:
+                print(summary.line(), flush=True)
+
+    return _SummaryOnly()
 
 
 async def _run(runner: Any) -> Any:

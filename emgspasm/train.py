@@ -158,7 +158,9 @@ def train(out: str | Path, *, n_sessions: int = 200, workers: int = 1,
           splits: Sequence[str] = TRAINING_SPLITS) -> EpisodeModel:
     """Fit a model on `n_sessions` of each simulated split (`train`: the standard variety;
     `train-wide`: the wide one; the shipped recipe takes both), plus the training sessions of
-    the real recordings in `real_dir` if given, and save it to `out` (skops format)."""
+    the real recordings in `real_dir` if given, and save it to `out` (skops format) with its
+    tree-walk file beside it (``.npz``: what the pipeline runs, checked here against
+    scikit-learn; `emgspasm.detect.walk_file`)."""
     unknown = sorted(set(splits) - set(TRAINING_SPLITS))
     if unknown or not splits:
         raise ValueError(f"training splits must be among {TRAINING_SPLITS}, got {list(splits)}")

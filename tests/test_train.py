@@ -61,6 +61,10 @@ def test_train_uses_only_the_training_real_sessions_and_writes_a_loadable_model(
     assert model.recipe["real_negative_weight"] == REAL_NEGATIVE_WEIGHT
     loaded = load_model(tmp_path / "m.skops")
     assert loaded.classes == model.classes and "voluntary" in loaded.classes
+    # ... through the tree-walk file `train` wrote beside it (no scikit-learn needed to run it)
+    assert (tmp_path / "m.npz").exists() and loaded._estimator is None
+    x = np.random.default_rng(1).normal(0, 3, (200, len(FEATURE_NAMES)))
+    assert np.allclose(loaded.proba(x), model.estimator.predict_proba(x), rtol=1e-9, atol=1e-12)
 
 
 def test_training_leaves_some_pairs_untold_so_unpartnered_channels_are_seen():

@@ -6,31 +6,39 @@ channels is not), and fast prediction (one call per closed episode). The classes
 labels plus `none`: an episode the detector opened on noise or crosstalk that is no event at
 all, which the classifier is allowed to reject.
 
-Persistence uses skops, which refuses to instantiate types it was not told to trust; the
-default model file ships inside the package, and `load_model` only trusts classes defined by
-scikit-learn or numpy -- no functions (a skops file can carry `eval` or `os.system` as, say,
-a FunctionTransformer's `func`) and nothing else from builtins -- so loading a user-supplied
-file cannot run arbitrary code.
+Persistence uses skops (the source of truth, which `emgspasm train` writes) plus, beside it, a
+tree-walk file of plain arrays (`emgspasm.detect.walk_file`) that `load_model` prefers: the
+pipeline then runs the model with neither scikit-learn nor skops imported. skops refuses to
+instantiate types it was not told to trust; the default model file ships inside the package,
+and `load_model` only trusts classes defined by scikit-learn or numpy -- no functions (a skops
+file can carry `eval` or `os.system` as, say, a FunctionTransformer's `func`) and nothing else
+from builtins -- so loading a user-supplied file cannot run arbitrary code. A walk file holds
+numbers and strings only (read with ``allow_pickle=False``) and is checked as strictly.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 import zipfile
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import skops.io as sio
-from sklearn.ensemble import HistGradientBoostingClassifier
-from skops.io.exceptions import UntrustedTypesFoundException
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.detect.model_file import ModelFileError, check_archive, check_contents
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
 from emgspasm.events import LABELS
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+# scikit-learn and skops are imported where a skops file is read or written, or an estimator
+# made: a model with a current tree-walk file runs without them (module docstring).
 
 NONE_LABEL = "none"
 """Training label of episodes that match no true event (noise, crosstalk)."""
@@ -48,6 +56,8 @@ _TRAINED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredic
 
 def make_estimator(random_state: int = 0) -> HistGradientBoostingClassifier:
     """The untrained estimator `emgspasm train` fits (deterministic for a given seed)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         max_iter=120,
         learning_rate=0.1,
@@ -61,7 +71,13 @@ def make_estimator(random_state: int = 0) -> HistGradientBoostingClassifier:
 
 
 class EpisodeModel:
-    """A fitted estimator plus the feature names and training recipe it was made with."""
+    """A fitted estimator plus the feature names and training recipe it was made with.
+
+    Built from an estimator (training, or a skops file without a current walk file), it
+    predicts with the tree walk once that is checked to reproduce `predict_proba`; built
+    from a walk file (`from_walk`), with the walk alone, and the estimator is read from the
+    skops file beside it only if someone asks for `estimator`.
+    """
 
     def __init__(self, estimator: Any, feature_names: tuple[str, ...],
                  recipe: dict[str, Any] | None = None) -> None:
@@ -69,11 +85,36 @@ class EpisodeModel:
             raise ValueError(
                 "model was trained on a different feature set; retrain with `emgspasm train`"
             )
-        self.estimator = estimator
+        self._estimator = estimator
+        self.source: Path | None = None
         self.feature_names = tuple(feature_names)
         self.recipe = recipe or {}
         self.classes = [str(c) for c in estimator.classes_]
         self._proba = _fast_proba(estimator, len(self.feature_names))
+
+    @classmethod
+    def from_walk(cls, walker: TreeEnsemblePredictor, feature_names: tuple[str, ...],
+                  recipe: dict[str, Any], source: Path | None) -> EpisodeModel:
+        """A model that predicts with `walker` (read from a checked walk file); `source` is
+        the skops file it was made from, read only for `estimator`."""
+        self = cls.__new__(cls)
+        self._estimator = None
+        self.source = source
+        self.feature_names = tuple(feature_names)
+        self.recipe = recipe
+        self.classes = [str(c) for c in walker.classes]
+        self._proba = walker.predict_proba
+        return self
+
+    @property
+    def estimator(self) -> Any:
+        """The scikit-learn estimator (read from the skops file on first use for a model
+        loaded from its walk file: that needs scikit-learn and skops)."""
+        if self._estimator is None:
+            if self.source is None or not self.source.exists():
+                raise ModelFileError(f"{self.source}: no skops file beside the tree-walk file")
+            self._estimator = load_skops(self.source).estimator
+        return self._estimator
 
     def proba(self, features: np.ndarray, feasible: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities per row of features (columns in `classes` order), restricted to
@@ -97,16 +138,24 @@ class EpisodeModel:
         best = proba.argmax(axis=1)
         return [self.classes[i] for i in best], proba[np.arange(len(best)), best]
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, walk: bool = True) -> Path:
+        """Write the skops file and (unless `walk` is False) its tree-walk file beside it,
+        checked against scikit-learn (`emgspasm.detect.walk_file.export_walk`)."""
+        import skops.io as sio
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         sio.dump({"estimator": self.estimator, "feature_names": list(self.feature_names),
                   "recipe": self.recipe}, path, compression=zipfile.ZIP_DEFLATED,
                  compresslevel=9)
+        if walk:
+            from emgspasm.detect.walk_file import export_walk
+
+            export_walk(path)
         return path
 
 
-def _fast_proba(estimator: Any, n_features: int):
+def _fast_proba(estimator: Any, n_features: int) -> Callable[[np.ndarray], np.ndarray]:
     """The vectorized tree walker when it reproduces scikit-learn, else `predict_proba`."""
     try:
         fast = TreeEnsemblePredictor(estimator)
@@ -118,13 +167,15 @@ def _fast_proba(estimator: Any, n_features: int):
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: Path, mtime_ns: int) -> EpisodeModel:
+def _load_cached(path: Path, mtime_ns: int, walk_mtime_ns: int | None) -> EpisodeModel:
     return _load(path)
 
 
 def load_model(path: str | Path | None = None) -> EpisodeModel:
-    """Load a model file (default: the one shipped with the package), trusting only
-    scikit-learn / numpy classes; anything else is refused with the offending type names.
+    """Load a model file (default: the one shipped with the package): a skops file, by its
+    tree-walk file beside it when that was made from exactly this skops file, else by skops
+    trusting only scikit-learn / numpy classes (anything else is refused with the offending
+    type names); or a tree-walk file (``.npz``) given directly.
 
     Raises `FileNotFoundError` for a missing file and `ModelFileError` (a ValueError naming
     the file) for one that is not a usable model (`emgspasm.detect.model_file`)."""
@@ -135,14 +186,42 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
     path = Path(path).resolve()
     if not path.exists():
         raise FileNotFoundError(f"{path}: no model file (train one with `emgspasm train`)")
-    # Loading and auditing a model file takes ~0.5 s; a batch analysing many files loads it
+    # Loading and auditing a skops file takes ~0.5 s; a batch analysing many files loads it
     # once per process (keyed by modification time, so a retrained file is picked up).
-    return _load_cached(path, path.stat().st_mtime_ns)
+    from emgspasm.detect.walk_file import walk_path
+
+    walk = walk_path(path)
+    walk_mtime = walk.stat().st_mtime_ns if walk.exists() and walk != path else None
+    return _load_cached(path, path.stat().st_mtime_ns, walk_mtime)
 
 
 def _load(path: Path) -> EpisodeModel:
-    """Read, audit and check a model file (see `emgspasm.detect.model_file` for what a file of
-    trusted types alone could still do, and why each check comes where it does)."""
+    """The model of a skops file (by its walk file when current) or of a walk file."""
+    from emgspasm.detect.walk_file import WALK_SUFFIX, file_digest, load_walk, walk_path
+
+    if path.suffix == WALK_SUFFIX:
+        walker, names, recipe, _ = load_walk(path, MODEL_CLASSES)
+        return EpisodeModel.from_walk(walker, names, recipe, path.with_suffix(".skops"))
+    walk = walk_path(path)
+    if walk.exists():
+        try:
+            walker, names, recipe, digest = load_walk(walk, MODEL_CLASSES)
+        except ModelFileError as exc:
+            warnings.warn(f"{exc}; using {path.name} itself", stacklevel=3)
+        else:
+            if digest == file_digest(path):
+                return EpisodeModel.from_walk(walker, names, recipe, path)
+            warnings.warn(f"{walk}: made from another version of {path.name}, so not used; "
+                          f"`emgspasm train --convert {path}` rewrites it", stacklevel=3)
+    return load_skops(path)
+
+
+def load_skops(path: Path) -> EpisodeModel:
+    """Read, audit and check a skops model file (see `emgspasm.detect.model_file` for what a
+    file of trusted types alone could still do, and why each check comes where it does)."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     check_archive(path)
     try:
         try:

@@ -23,15 +23,17 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
-from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+# scikit-learn is imported inside the functions that check an estimator: `check_archive`
+# also guards the tree-walk files (`emgspasm.detect.walk_file`), which load without it.
 
 MAX_MODEL_UNPACKED_BYTES = 32 * 2**20
 """Largest total a model archive may unpack to. The estimator `emgspasm train` fits has a fixed
@@ -57,7 +59,7 @@ class ModelFileError(ValueError):
     A ValueError, as a refused file always was here, so existing handlers keep catching it."""
 
 
-def check_archive(path: Path) -> None:
+def check_archive(path: Path, kind: str = "skops model file") -> None:
     """Refuse what is not a zip archive, holds too many members, declares more than
     `MAX_MODEL_UNPACKED_BYTES` unpacked, or does not unpack to what it declares.
 
@@ -97,7 +99,7 @@ def check_archive(path: Path) -> None:
         # member; EOFError, zlib.error: a truncated or damaged one. skops could not read it.
         why = "not a zip archive" if str(exc) == "File is not a zip file" else str(exc)
         raise ModelFileError(
-            f"{path}: not a skops model file ({why}); model files are written by `emgspasm train`"
+            f"{path}: not a {kind} ({why}); model files are written by `emgspasm train`"
         ) from None
 
 
@@ -107,6 +109,7 @@ def check_contents(
     """The estimator, feature names and recipe of a loaded file, once they are checked to be
     what `emgspasm train` writes (see the module docstring); `classes` are the answers the
     pipeline knows (an unknown one would become an event label no reader of events knows)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     if not isinstance(obj, dict) or "estimator" not in obj or "feature_names" not in obj:
         raise ModelFileError(f"{path}: not an emgspasm model (no estimator and feature names)")
     est = obj["estimator"]
@@ -130,6 +133,9 @@ def check_contents(
 def _check_estimator(
     est: HistGradientBoostingClassifier, path: Path, known: frozenset[str]
 ) -> None:
+    from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
     def bad(why: str) -> ModelFileError:
         return ModelFileError(f"{path}: not a usable model: {why}")
 
@@ -180,6 +186,8 @@ def tree_problem(nodes: Any, n_features: int) -> str | None:
     depths must then be the real ones (the root 0, each child one more than its parent): the
     walkers size their loops from them.
     """
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
     if (
         not isinstance(nodes, np.ndarray)
         or nodes.dtype != PREDICTOR_RECORD_DTYPE

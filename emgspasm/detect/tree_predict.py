@@ -14,16 +14,19 @@ needs no leaf test. Every distinct (feature, threshold) split is compared once p
 and trees are sorted deepest first, so each level walks only the prefix still deeper than it.
 
 It reads the fitted trees' public-in-practice node arrays (`_predictors[i][k].nodes`) and is
-checked against `predict_proba` whenever a model is loaded (`matches_sklearn`); if a future
-scikit-learn changes that layout, the check fails and the model falls back to
-`predict_proba`. Numerical features only (categorical splits are refused). A missing value
-(NaN) goes the way the split learnt for it (`missing_go_to_left`), as in scikit-learn.
+checked against `predict_proba` whenever it is built from an estimator (`matches_sklearn`); if
+a future scikit-learn changes that layout, the check fails and the model falls back to
+`predict_proba`. The flattened arrays (`arrays`, `from_arrays`) are what
+`emgspasm.detect.walk_file` stores beside a skops model, so the shipped model runs with
+neither scikit-learn nor skops imported (together ~1.5 s of start-up) and without the check
+(checked once, when the file is written). Numerical features only (categorical splits are
+refused). A missing value (NaN) goes the way the split learnt for it (`missing_go_to_left`),
+as in scikit-learn.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import softmax
 
 
 def _breadth_first(nodes: np.ndarray) -> list[int]:
@@ -36,8 +39,35 @@ def _breadth_first(nodes: np.ndarray) -> list[int]:
     return order
 
 
+ARRAY_NAMES = ("roots", "right", "value", "split", "split_feature", "split_threshold",
+               "split_missing_left", "tree_slot", "n_active", "baseline")
+"""The arrays that make up a predictor (plus `n_classes`, `n_features` and `classes`)."""
+
+
+def softmax(raw: np.ndarray) -> np.ndarray:
+    """Row-wise softmax computed exactly as `scipy.special.softmax(raw, axis=1)` does (the
+    same operations in the same order, so the same bits), without importing scipy.special
+    (0.2 s) for one line."""
+    shifted = np.exp(raw - np.max(raw, axis=1, keepdims=True))
+    return shifted / np.sum(shifted, axis=1, keepdims=True)
+
+
 class TreeEnsemblePredictor:
     """All trees of a fitted HGB classifier flattened into a few numpy arrays."""
+
+    roots: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    split: np.ndarray
+    split_feature: np.ndarray
+    split_threshold: np.ndarray
+    split_missing_left: np.ndarray
+    tree_slot: np.ndarray
+    n_active: list[int]
+    baseline: np.ndarray
+    n_classes: int
+    n_features: int
+    classes: np.ndarray
 
     def __init__(self, estimator) -> None:
         trees = [tree.nodes for iteration in estimator._predictors for tree in iteration]
@@ -77,6 +107,29 @@ class TreeEnsemblePredictor:
         self.baseline = np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel()
         self.classes = estimator.classes_
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything `raw` and `predict_proba` need, as plain numeric and string arrays (no
+        object arrays: they load with `allow_pickle=False`)."""
+        out = {k: np.asarray(getattr(self, k)) for k in ARRAY_NAMES}
+        out["n_active"] = np.asarray(self.n_active, dtype=np.intp)
+        out["n_classes"] = np.asarray(self.n_classes, dtype=np.intp)
+        out["n_features"] = np.asarray(self.n_features, dtype=np.intp)
+        out["classes"] = np.asarray([str(c) for c in self.classes], dtype=str)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> TreeEnsemblePredictor:
+        """A predictor from `arrays()` output. No checks here: arrays from a file are
+        validated first (`emgspasm.detect.walk_file.walk_problem`)."""
+        self = cls.__new__(cls)
+        for k in ARRAY_NAMES:
+            setattr(self, k, arrays[k])
+        self.n_active = [int(v) for v in arrays["n_active"]]
+        self.n_classes = int(arrays["n_classes"])
+        self.n_features = int(arrays["n_features"])
+        self.classes = np.asarray(arrays["classes"], dtype=object)
+        return self
+
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (n_rows, n_classes): baseline plus the leaf values of every tree."""
         x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
@@ -113,7 +166,7 @@ class TreeEnsemblePredictor:
         if self.n_classes == 1:  # binary: one tree per iteration, sigmoid
             p = 1.0 / (1.0 + np.exp(-raw[:, 0]))
             return np.column_stack([1.0 - p, p])
-        return softmax(raw, axis=1)
+        return softmax(raw)
 
     def matches_sklearn(self, estimator, x: np.ndarray) -> bool:
         """True if this predictor reproduces `estimator.predict_proba` on rows `x`."""

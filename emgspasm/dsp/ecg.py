@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal, stats
 
+from emgspasm.dsp.filters import StreamingFilter
+
 __all__ = ["EcgCanceller"]
 
 DETECT_Z: float = 4.0
@@ -123,6 +125,15 @@ HISTORY_S: float = 1.6
 _CHI2_1_MEDIAN: float = float(stats.chi2.median(1))
 
 
+def _lower_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(x, q, axis=0, method="lower")`` as one partition: the "lower" quantile is
+    the order statistic at ``floor(q * (n - 1))``, a selection with no arithmetic on values,
+    so the same numbers; `np.quantile` costs ~15x more in Python overhead on these small
+    arrays (once per second of signal per floor)."""
+    rank = math.floor(q * (x.shape[0] - 1))
+    return np.partition(x, rank, axis=0)[rank]
+
+
 @dataclass
 class _Chan:
     locked: bool = False
@@ -183,10 +194,10 @@ class EcgCanceller:
     def restart(self) -> None:
         """After a gap: nothing tracked, floors and filter from silence."""
         n = self.n_channels
-        self._zi = np.zeros((self._qsos.shape[0], 2, n))
+        self._q = StreamingFilter(self._qsos, n)
         self._n = 0
         self._buf = {k: np.zeros((0, n)) for k in ("q", "band", "broad")}
-        self._period_ms: list[np.ndarray] = []
+        self._period_ms: list[np.ndarray] = []  # (hops, 3, channels) pieces of a period
         self._hist: list[np.ndarray] = []
         self._floor = np.full((3, n), np.inf)  # q, band, broad mean-square floors
         self._ch = [_Chan() for _ in range(n)]
@@ -200,7 +211,7 @@ class EcgCanceller:
         n_hops = band.shape[0] // hop
         if n_hops == 0:  # an empty block: nothing to do (the filter state is unchanged)
             return ms.copy(), peak.copy(), msb.copy()
-        q, self._zi = signal.sosfilt(self._qsos, broad, axis=0, zi=self._zi)
+        q = self._q.process(broad)
         start = self._n
         base = start - self._buf["q"].shape[0]
         sig = {"q": np.concatenate([self._buf["q"], q]),
@@ -214,14 +225,23 @@ class EcgCanceller:
         hot = np.max(np.ascontiguousarray(q.T ** 2).reshape(q.shape[1], n_hops, hop),
                      axis=-1).T > thr
         for c, ch in enumerate(self._ch):
-            for h in range(n_hops):
-                if not (ch.locked or ch.cluster >= 0 or hot[h, c] or ch.pending):
-                    continue
+            # A channel that tracks nothing (not locked, no candidate, no beat to learn from)
+            # has nothing to do until its next hot hop: jump there instead of testing every
+            # hop in Python (the test was 1 s of a 1-hour 8-channel analysis without ECG).
+            hot_hops = np.flatnonzero(hot[:, c])
+            h = 0
+            while h < n_hops:
+                if not (ch.locked or ch.cluster >= 0 or ch.pending):
+                    k = int(np.searchsorted(hot_hops, h))
+                    if k == hot_hops.size:
+                        break
+                    h = int(hot_hops[k])
                 e = start + (h + 1) * hop  # absolute end of this hop
                 fl = floors[:, h, c]
                 if ch.locked:
                     self._correct(ch, c, sig, base, e, fl, ms, peak, msb, h)
-                self._track(ch, c, sig, base, e, fl, hot[h, c])
+                self._track(ch, c, sig, base, e, fl, bool(hot[h, c]))
+                h += 1
         self._n = start + band.shape[0]
         keep = min(self.history, sig["q"].shape[0])
         self._buf = {k: v[v.shape[0] - keep:] for k, v in sig.items()}
@@ -231,15 +251,20 @@ class EcgCanceller:
     def _floors(self, ms: np.ndarray) -> np.ndarray:
         """Floor in force at each hop (3, hops, channels): known before the hop's period."""
         out = np.empty(ms.shape)
-        for h in range(ms.shape[1]):  # cheap; a quantile once per period
-            out[:, h] = self._floor
-            self._period_ms.append(ms[:, h])
-            if len(self._period_ms) == self.period:
-                med = np.median(np.stack(self._period_ms), axis=0) / self._median_ratio
+        by_hop = ms.transpose(1, 0, 2)  # (hops, 3, channels): one row per hop, as collected
+        h, n = 0, ms.shape[1]
+        while h < n:  # one step per floor period touched, a quantile once per period
+            held = sum(p.shape[0] for p in self._period_ms)
+            m = min(self.period - held, n - h)
+            out[:, h:h + m] = self._floor[:, None, :]
+            self._period_ms.append(by_hop[h:h + m])
+            if held + m == self.period:
+                rows = np.concatenate(self._period_ms)  # (period, 3, channels), contiguous
+                med = np.median(rows, axis=0) / self._median_ratio
                 self._hist = [*self._hist, med][-self.memory:]
-                self._floor = np.quantile(np.stack(self._hist), FLOOR_HISTORY_QUANTILE, axis=0,
-                                          method="lower")
+                self._floor = _lower_quantile(np.stack(self._hist), FLOOR_HISTORY_QUANTILE)
                 self._period_ms = []
+            h += m
         return out
 
     def _seg(self, sig: dict, base: int, kind: str, c: int, r: int,

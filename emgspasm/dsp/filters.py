@@ -281,28 +281,55 @@ class StreamingFilter:
     def __init__(self, sos: np.ndarray, n_channels: int) -> None:
         if int(n_channels) != n_channels or n_channels < 1:
             raise ValueError(f"n_channels must be a positive integer, got {n_channels!r}")
-        self.sos = _check_sos(sos)
+        self.sos = np.ascontiguousarray(_check_sos(sos), dtype=np.float64)
         self.n_channels = int(n_channels)
-        self._zi = np.zeros((self.sos.shape[0], 2, self.n_channels), dtype=np.float64)
+        # The state in the layout sosfilt's compiled kernel works on: (channels, sections, 2).
+        self._state = np.zeros((self.n_channels, self.sos.shape[0], 2), dtype=np.float64)
 
     @property
     def zi(self) -> np.ndarray:
         """A copy of the current filter state, shape ``(n_sections, 2, n_channels)``."""
-        return self._zi.copy()
+        return self._state.transpose(1, 2, 0).copy()
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Filter one block of shape ``(n, n_channels)`` (any ``n >= 0``) and advance the state."""
+        """Filter one block of shape ``(n, n_channels)`` (any ``n >= 0``) and advance the state.
+
+        Returns a (n, n_channels) view of a (n_channels, n) array, as `sosfilt` with
+        ``axis=0`` does. When scipy's compiled kernel is importable it is called directly:
+        `sosfilt` itself spends ~40 µs per call validating and moving axes, a quarter of a
+        live 20 ms push's filtering; the kernel, its inputs and so its output bits are the
+        same (tested against `sosfilt`).
+        """
         block = np.asarray(block, dtype=np.float64)
         if block.ndim != 2 or block.shape[1] != self.n_channels:
             raise ValueError(f"block must have shape (n, {self.n_channels}), got {block.shape}")
         if block.shape[0] == 0:
             return np.empty((0, self.n_channels), dtype=np.float64)
-        out, self._zi = signal.sosfilt(self.sos, block, axis=0, zi=self._zi)
-        return out
+        if _sosfilt_kernel is None:
+            out, zi = signal.sosfilt(self.sos, block, axis=0, zi=self.zi)
+            self._state = np.ascontiguousarray(zi.transpose(2, 0, 1))
+            return out
+        x = np.array(block.T, dtype=np.float64, order="C")  # a copy, filtered in place
+        _sosfilt_kernel(self.sos, x, self._state)
+        return x.T
 
     def reset(self) -> None:
         """Return to the zero initial state, e.g. after a gap in the signal."""
-        self._zi = np.zeros_like(self._zi)
+        self._state = np.zeros_like(self._state)
+
+
+def _kernel() -> object | None:
+    """scipy's compiled SOS loop (`scipy.signal._sosfilt._sosfilt(sos, x, zi)`: filters the
+    C-contiguous rows of x in place, zi (rows, sections, 2) in place), or None if this scipy
+    does not have it under that name -- then `sosfilt` is used."""
+    try:
+        from scipy.signal._sosfilt import _sosfilt
+    except ImportError:
+        return None
+    return _sosfilt
+
+
+_sosfilt_kernel = _kernel()
 
 
 def emg_clean(

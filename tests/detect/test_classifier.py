@@ -23,13 +23,13 @@ def audits(monkeypatch):
     `train` writes trusted) loaded the file; 1 means it fell back to listing the file's types.
     The model cache is cleared so every `load_model` below really reads its file."""
     calls = []
-    audit = classifier.sio.get_untrusted_types
+    audit = sio.get_untrusted_types
 
     def counting(*args, **kwargs):
         calls.append(kwargs.get("file", args[0] if args else None))
         return audit(*args, **kwargs)
 
-    monkeypatch.setattr(classifier.sio, "get_untrusted_types", counting)
+    monkeypatch.setattr(sio, "get_untrusted_types", counting)
     classifier._load_cached.cache_clear()
     yield calls
     classifier._load_cached.cache_clear()

@@ -176,3 +176,13 @@ def test_a_contraction_does_not_corrupt_the_template():
     for part in (slice(600, 1000), slice(1500, 2400)):
         assert np.percentile(on["level"][part, 0], 99) < 1.5 * floor
     assert fe._ecg.locked[0]
+
+
+def test_the_lower_quantile_is_numpys_bit_for_bit():
+    from emgspasm.dsp.ecg import _lower_quantile
+
+    rng = np.random.default_rng(0)
+    for n in range(1, 70):
+        x = rng.normal(size=(n, 3, 4)) ** 2
+        assert np.array_equal(_lower_quantile(x, 0.1),
+                              np.quantile(x, 0.1, axis=0, method="lower"))

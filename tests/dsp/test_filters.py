@@ -224,3 +224,24 @@ def test_emg_clean_removes_mains_and_keeps_emg_band() -> None:
     residual = y[settled] - emg_clean(emg_like, fs=fs)[settled]
     assert np.sqrt(np.mean(residual**2)) < 0.02
     assert np.sqrt(np.mean(y[settled] ** 2)) == pytest.approx(np.sqrt(0.5), rel=0.02)
+
+
+def test_the_streaming_filter_equals_sosfilt_bit_for_bit_in_any_chunking():
+    # StreamingFilter calls scipy's compiled kernel directly (skipping sosfilt's per-call
+    # checks): the output and the carried state must stay sosfilt's, bit for bit.
+    from scipy import signal
+
+    from emgspasm.dsp import filters
+
+    sos = filters.design_emg_filter(2000.0)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30_000, 5)) * 40.0
+    ref, ref_zi = signal.sosfilt(sos, x, axis=0, zi=np.zeros((sos.shape[0], 2, 5)))
+    f = filters.StreamingFilter(sos, 5)
+    parts, i = [], 0
+    while i < x.shape[0]:
+        k = int(rng.integers(0, 2500))
+        parts.append(f.process(x[i:i + k]))
+        i += k
+    assert np.array_equal(np.concatenate(parts), ref)
+    assert np.array_equal(f.zi, ref_zi)
