@@ -30,9 +30,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
-from emgspasm.detect.model_file import ModelFileError, check_archive, check_contents
+from emgspasm.detect.model_file import (  # noqa: F401  (NONE_LABEL: re-exported)
+    MODEL_CLASSES,
+    NONE_LABEL,
+    ModelFileError,
+    check_archive,
+    check_contents,
+)
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
-from emgspasm.events import LABELS
 
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -40,11 +45,6 @@ if TYPE_CHECKING:
 # scikit-learn and skops are imported where a skops file is read or written, or an estimator
 # made: a model with a current tree-walk file runs without them (module docstring).
 
-NONE_LABEL = "none"
-"""Training label of episodes that match no true event (noise, crosstalk)."""
-
-MODEL_CLASSES = frozenset(LABELS) | {NONE_LABEL}
-"""The answers a model file may give: anything else would become an unknown event label."""
 
 DEFAULT_MODEL = "default.skops"
 
@@ -140,7 +140,7 @@ class EpisodeModel:
 
     def save(self, path: str | Path, *, walk: bool = True) -> Path:
         """Write the skops file and (unless `walk` is False) its tree-walk file beside it,
-        checked against scikit-learn (`emgspasm.detect.walk_file.export_walk`)."""
+        checked against scikit-learn (`export_walk`)."""
         import skops.io as sio
 
         path = Path(path)
@@ -149,8 +149,6 @@ class EpisodeModel:
                   "recipe": self.recipe}, path, compression=zipfile.ZIP_DEFLATED,
                  compresslevel=9)
         if walk:
-            from emgspasm.detect.walk_file import export_walk
-
             export_walk(path)
         return path
 
@@ -243,6 +241,48 @@ def load_skops(path: Path) -> EpisodeModel:
                              f"{exc})") from None
     estimator, feature_names, recipe = check_contents(obj, path, MODEL_CLASSES)
     return EpisodeModel(estimator, feature_names, recipe)
+
+
+def export_walk(skops_path: str | Path, out: str | Path | None = None, *,
+                probe_rows: int | None = None) -> Path:
+    """Make the walk file of an existing skops model (default: `walk_path(skops_path)`),
+    written by `emgspasm train` and `emgspasm train --convert`.
+
+    The skops file is loaded with every check `load_model` applies; the walk built from it
+    must reproduce scikit-learn's `predict_proba` on `probe_rows` random feature rows (and the
+    walk read back from the file must equal it bit for bit), else nothing is written and a
+    `ModelFileError` says why. Imports scikit-learn and skops: a training-time tool.
+    """
+    from emgspasm.detect.walk_file import (
+        MATCH_ATOL,
+        MATCH_RTOL,
+        PROBE_ROWS,
+        PROBE_SCALE,
+        file_digest,
+        load_walk,
+        save_walk,
+        walk_path,
+    )
+
+    skops_path = Path(skops_path).resolve()
+    model = load_skops(skops_path)
+    estimator = model.estimator
+    fast = TreeEnsemblePredictor(estimator)
+    probe = np.random.default_rng(0).normal(0.0, PROBE_SCALE,
+                                            size=(probe_rows or PROBE_ROWS,
+                                                  len(FEATURE_NAMES)))
+    if not np.allclose(fast.predict_proba(probe), estimator.predict_proba(probe),
+                       rtol=MATCH_RTOL, atol=MATCH_ATOL):
+        raise ModelFileError(f"{skops_path}: the tree walk does not reproduce scikit-learn's "
+                             "predict_proba for this model; no walk file written")
+    target = Path(out) if out is not None else walk_path(skops_path)
+    save_walk(fast, target, feature_names=model.feature_names, recipe=model.recipe,
+              source_digest=file_digest(skops_path))
+    back, _, _, _ = load_walk(target)
+    if not np.array_equal(back.predict_proba(probe), fast.predict_proba(probe)):
+        target.unlink()
+        raise ModelFileError(f"{target}: the walk read back differs from the one written")
+    return target
 
 
 def _is_trusted_class(name: str) -> bool:

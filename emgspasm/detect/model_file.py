@@ -28,6 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
+from emgspasm.events import LABELS
+
+NONE_LABEL = "none"
+"""Training label of episodes that match no true event (noise, crosstalk)."""
+
+MODEL_CLASSES = frozenset(LABELS) | {NONE_LABEL}
+"""The answers a model file may give: anything else would become an unknown event label."""
 
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
