@@ -27,12 +27,18 @@ from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.recording import Annotation
 from firmware_bridge.transports.block import SampleBlock
 from firmware_bridge.transports.capture import CaptureError, CaptureReader
+from firmware_bridge.transports.events import Received
 from firmware_bridge.transports.session import decoder_from_header
 
 
-def _decoded(capture: CaptureReader) -> Iterator[SampleBlock]:
+def _decoded(capture: CaptureReader, received: list[int] | None = None
+             ) -> Iterator[SampleBlock]:
+    """The capture's sample blocks; `received[0]`, if given, counts the device bytes seen on
+    the way, so a capture that holds data but no decodable sample can say so."""
     decoder = decoder_from_header(capture.header)
     for event in capture.events():
+        if received is not None and isinstance(event, Received):
+            received[0] += len(event.data)
         yield from decoder.apply(event)
     yield from decoder.finish()
 
@@ -86,7 +92,8 @@ class CaptureFileReader(RecordingReader):
         fs: float | None = None
         names: tuple[str, ...] = ()
         damaged = 0
-        for block in _decoded(self._capture):
+        received = [0]
+        for block in _decoded(self._capture, received):
             fs, names = block.fs, block.channels
             at = n / fs
             for start, end in self._capture.damaged[damaged:]:
@@ -105,6 +112,12 @@ class CaptureFileReader(RecordingReader):
                 notes.append(Annotation(at, 0.0, "marker " + json.dumps(marker)))
             n += block.n_samples
         if fs is None or n == 0:
+            if received[0]:
+                codec = self._capture.header.get("codec", "its")
+                raise RecordingError(
+                    f"{where(self.path)}: the capture holds {received[0]} bytes from the "
+                    f"device but no sample the {codec} codec could decode: no info frame "
+                    "(rate and channels) arrived, or the device is not what the header says")
             raise RecordingError(f"{where(self.path)}: the capture holds no samples")
         self.fs = float(fs)
         self._all_channels = list(names)

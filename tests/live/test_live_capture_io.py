@@ -67,6 +67,18 @@ def test_junk_and_empty_captures_are_clear_errors(tmp_path) -> None:
         eio.read(tmp_path / "empty.emgcap")
 
 
+def test_a_capture_without_its_info_frame_says_so(tmp_path) -> None:
+    """Issue 11 case 12: data frames with no info frame are not "no samples"."""
+    with CaptureWriter(tmp_path / "noinfo.emgcap", session_header(device="emgf",
+                                                                   codec="emgf")) as cap:
+        cap.write(LinkUp(0.0))
+        cap.write(Received(frame(0) + frame(25), 0.1))
+    with pytest.raises(RecordingError, match=r"noinfo\.emgcap.*holds \d+ bytes from the device "
+                                             r"but no sample the emgf codec could decode: no "
+                                             r"info frame"):
+        eio.read(tmp_path / "noinfo.emgcap")
+
+
 def test_a_flipped_bit_loses_one_record_and_keeps_the_rest(tmp_path) -> None:
     """Issue 11 case 9: the record holding frame(75) is damaged; the reader warns with its byte
     range, annotates it, and reads the samples after it (the lost ones show as a gap)."""
