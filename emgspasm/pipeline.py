@@ -284,8 +284,8 @@ class Pipeline:
                                  self._hops, self._windows, self.geo, self.geo.burst_gap_hops)
         rhythm = feats[:, FEATURE_NAMES.index("rhythm_hz")]
         masks = np.vstack([feasible_mask(self.model.classes, (p.end_hop - p.start_hop + 1) *
-                                         hop_s, r, cfg) for p, r in zip(prefixes, rhythm,
-                                                                        strict=True)])
+                                         hop_s, (p.end_hop - p.start_hop + 1) * hop_s, r, cfg)
+                           for p, r in zip(prefixes, rhythm, strict=True)])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         labels, confidence = self._implausible_as_artifact(prefixes, labels, confidence)
         satellite = self._satellites(feats)
@@ -353,8 +353,9 @@ class Pipeline:
         self._assembler.observe_closed([(ep.channel, ep.start_hop, ep.decided_hop)
                                         for ep in closed])
         rhythm = feats[:, FEATURE_NAMES.index("rhythm_hz")]
-        masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s, r, self.config)
-                           for (a, b), r in zip(cores, rhythm, strict=True)])
+        masks = np.vstack([feasible_mask(self.model.classes, (b - a + 1) * hop_s,
+                                         (off - on + 1) * hop_s, r, self.config)
+                           for (a, b), (on, off), r in zip(cores, bounds, rhythm, strict=True)])
         labels, confidence = decide(self.model, feats, masks, self.config, self.hidden)
         labels, confidence = self._implausible_as_artifact(closed, labels, confidence)
         satellite = self._satellites(feats)

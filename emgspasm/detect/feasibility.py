@@ -25,18 +25,23 @@ DURATION_SLACK = 0.8
 """An episode may be this much shorter than a label's minimum duration and still carry it."""
 
 
-def feasible_mask(classes: Sequence[str], core_s: float, rhythm_hz: float,
+def feasible_mask(classes: Sequence[str], core_s: float, duration_s: float, rhythm_hz: float,
                   cfg: DetectorConfig) -> np.ndarray:
-    """Boolean mask over `classes`: which labels an episode whose core lasts `core_s` and whose
-    discharges beat at `rhythm_hz` (episode feature; 0 when too short to tell) may take.
+    """Boolean mask over `classes`: which labels an episode lasting `duration_s`, whose core
+    lasts `core_s` and whose discharges beat at `rhythm_hz` (episode feature; 0 when too
+    short to tell) may take.
 
     Rigidity is a few low-threshold units firing steadily at ~5–7 Hz (docs/labels.md): an
-    episode whose dominant discharge rhythm is faster than `rigidity_max_rhythm_hz` is many
-    units recruited at voluntary rates, whatever else it looks like. Low-level postural holds
-    and weak real contractions near the noise floor were called rigidity without this rule.
+    episode long enough to be rigidity on its own whose dominant discharge rhythm is faster
+    than `rigidity_max_rhythm_hz` is many units recruited at voluntary rates, whatever else it
+    looks like. Low-level postural holds and weak real contractions near the noise floor were
+    called rigidity without this rule. Shorter pieces are left to the classifier: at armband
+    rates a rigidity arrives as pieces of a few seconds whose rhythm estimate is rough, and
+    ruling them out left them as voluntary fragments beside the event they belong to.
     """
     twitch_ok = core_s <= cfg.twitch_max_s
-    rigidity_ok = not rhythm_hz > cfg.rigidity_max_rhythm_hz
+    whole = duration_s >= DURATION_SLACK * cfg.rigidity_min_s
+    rigidity_ok = not (whole and rhythm_hz > cfg.rigidity_max_rhythm_hz)
     rule = {"twitch": twitch_ok, "rigidity": rigidity_ok}
     return np.array([rule.get(c, True) for c in classes], dtype=bool)
 

@@ -9,8 +9,8 @@ CLASSES = ("artifact", "cramp", "none", "rigidity", "twitch", "voluntary")
 CFG = DetectorConfig()
 
 
-def _allowed(core_s: float, rhythm_hz: float) -> set[str]:
-    mask = feasible_mask(CLASSES, core_s, rhythm_hz, CFG)
+def _allowed(core_s: float, rhythm_hz: float, duration_s: float = 12.0) -> set[str]:
+    mask = feasible_mask(CLASSES, core_s, duration_s, rhythm_hz, CFG)
     return {c for c, ok in zip(CLASSES, mask, strict=True) if ok}
 
 
@@ -27,6 +27,11 @@ def test_rigidity_needs_the_slow_steady_rhythm_of_a_few_units():
     assert "rigidity" not in _allowed(12.0, CFG.rigidity_max_rhythm_hz + 3.0)
     assert {"voluntary", "cramp"} <= _allowed(12.0, CFG.rigidity_max_rhythm_hz + 3.0)
 
+
+def test_a_short_piece_of_rigidity_is_left_to_the_classifier():
+    """Pieces of a few seconds (armband rates split rigidity) have rough rhythm estimates;
+    ruling them out made them voluntary fragments beside their event."""
+    assert "rigidity" in _allowed(3.0, CFG.rigidity_max_rhythm_hz + 3.0, duration_s=4.0)
 
 def test_events_too_short_for_their_label_lose_it():
     assert event_label("cramp", 1.0, CFG) == "voluntary"
