@@ -85,7 +85,7 @@ def background(
 
         k_w = integer(rng, P.WANDER_COMPONENTS)
         w = {
-            "amplitude_uv": log_uniform(rng, P.WANDER_UV, k_w),
+            "amplitude_uv": log_uniform(rng, P.WIDE_WANDER_UV if wide else P.WANDER_UV, k_w),
             "freq_hz": rng.uniform(*P.WANDER_HZ, k_w),
             "phase": rng.uniform(0, 2 * np.pi, k_w),
         }

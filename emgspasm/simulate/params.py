@@ -308,6 +308,10 @@ WIDE_PAIR_CROSSTALK: Final[Range] = (0.001, 0.15)
 partner's envelope has nothing to do with the cramp next door) to 15 % (close electrodes). The
 standard 0–10 % uniform range almost always put a visible, perfectly correlated copy of a loud
 cramp on its partner, which the classifier learnt as a cramp signature."""
+WIDE_WANDER_UV: Final[Range] = (5.0, 1000.0)
+"""Baseline wander in the wide variety, log-uniform: DC-coupled front ends (OpenBCI's
+ADS1299, many DIY boards) pass electrode drift of hundreds of µV, which a 20 Hz high-pass
+removes but window statistics of the broadband signal still see *(est.)*."""
 WIDE_MUAP_DURATION_MS: Final[Range] = (6.0, 20.0)
 """Surface MUAP duration in the wide variety: thin fat layers and small inter-electrode
 distances give shorter MUAPs and median frequencies up to ~150 Hz *(est.)*."""

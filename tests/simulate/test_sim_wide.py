@@ -94,3 +94,11 @@ def test_wide_muaps_can_be_shorter_than_the_standard_ones():
         return min(min(p["units"]["duration_ms"]) for p in sim.params["pools"])
 
     assert shortest(wide) < 10.0 <= shortest(standard)
+
+
+def test_wide_baseline_wander_reaches_what_dc_coupled_front_ends_pass(wide_sessions):
+    """Hundreds of µV of electrode drift (DC-coupled boards) in the wide variety; the standard
+    ranges stop at 100 µV."""
+    amplitudes = [a for s in wide_sessions for w in s.params["background"]["wander"]
+                  for a in w["amplitude_uv"]]
+    assert max(amplitudes) > 200.0, amplitudes
