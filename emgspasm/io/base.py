@@ -32,6 +32,7 @@ class _ClosedOnExit:
     def close(self) -> None:
         raise NotImplementedError
 
+    # firmware_bridge has these two methods too: neither package may need the other for them.
     def __enter__(self) -> Self:
         return self
 
@@ -73,6 +74,7 @@ class RecordingReader(_ClosedOnExit, ABC):
     annotations: list[Annotation]
     gaps: list[tuple[int, int]]
 
+    # BioSPPyTextReader repeats these to add its ADC options (a signature cannot be extended).
     def __init__(
         self,
         path: str | Path,

@@ -53,6 +53,7 @@ class BioSPPyTextReader(RecordingReader):
     agree. `units` means the values are already physical (no ADC model).
     """
 
+    # RecordingReader's arguments again, plus the ADC model's: a signature cannot be extended.
     def __init__(
         self,
         path: str | Path,

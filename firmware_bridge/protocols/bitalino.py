@@ -110,6 +110,7 @@ class BitalinoCodec(ByteStreamCodec):
         self._after_cut = False  # flushed: the next frame follows a cut, not a resync
         self._last_seq = 0
 
+    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
     @property
     def n_channels(self) -> int:
         return self._n

@@ -84,6 +84,7 @@ class CytonCodec(ByteStreamCodec):
         self._locked = True  # the stream's first byte is taken as a packet boundary
         self._last_counter: int | None = None  # counter of the last accepted packet
 
+    # The Codec interface from the board's fixed format: every codec's looks alike (shape).
     @property
     def n_channels(self) -> int:
         return N_CHANNELS

@@ -240,6 +240,7 @@ class EmgfCodec(ByteStreamCodec):
         self._stats.add_gap(gap)
         self._stats.restarts += int(restart)
         self._stats.counter_jumps = self._gaps.jumps
+        # This frame's fields by keyword: alike in shape only to other records' construction.
         return Packet(
             samples=samples,
             first_index=seq,

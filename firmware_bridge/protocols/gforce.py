@@ -91,6 +91,7 @@ class GForceCodec(Codec):
         self._chain_bytes = 0
         self.ignored_packets = 0
 
+    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
     @property
     def n_channels(self) -> int:
         return self._n

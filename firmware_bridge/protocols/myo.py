@@ -60,6 +60,7 @@ class MyoCodec(Codec):
         )
         self._last_char: int | None = None
 
+    # The Codec interface from the armband's fixed format: every codec's looks alike (shape).
     @property
     def n_channels(self) -> int:
         return N_CHANNELS
