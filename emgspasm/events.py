@@ -105,6 +105,7 @@ def read_events(path: str | Path) -> list[Event]:
     """Read an events JSONL file; a malformed line raises ValueError naming file and line."""
     path = Path(path)
     events: list[Event] = []
+    # JSON lines read as in io.sidecar: alike in shape only, each file's records and errors its own.
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():

@@ -48,6 +48,7 @@ class Recording:
         if not self.fs > 0:
             raise ValueError(f"sampling rate must be positive, got {self.fs}")
 
+    # Derived sizes of a record: property blocks look alike everywhere (shape only).
     @property
     def n_samples(self) -> int:
         return int(self.samples.shape[0])

@@ -109,6 +109,7 @@ def _names(prefix: str, n: int) -> tuple[str, ...]:
 _MYO_BASE = "d506{:04x}-a904-deb9-4748-2c7f4a124842"
 _NUS = "6e40{:04x}-b5a3-f393-e0a9-e50e24dcca9e"
 
+# One DeviceSpec per device, alike in shape only: a data table, each entry the device's own facts.
 DEVICES: dict[str, DeviceSpec] = {
     spec.name: spec
     for spec in (

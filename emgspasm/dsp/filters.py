@@ -88,6 +88,7 @@ def _check_fs(fs: float) -> float:
     return fs
 
 
+# Same keyword options as notch_frequencies: one filter spec asked two questions (shape only).
 def pass_band(
     fs: float,
     *,
@@ -142,6 +143,7 @@ def _as_mains_tuple(mains_hz: float | Iterable[float] | None) -> tuple[float, ..
     return values
 
 
+# Same keyword options as pass_band: one filter spec asked two questions (shape only).
 def notch_frequencies(
     fs: float,
     *,

@@ -23,6 +23,7 @@ MIN_RANGE_UV = 1.0
 """Smallest EDF/BDF physical range `write` picks, so an all-zero channel is still storable."""
 
 
+# open_reader's arguments, passed through: a signature cannot be shared.
 def read(
     path: str | Path,
     *,

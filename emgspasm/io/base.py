@@ -10,25 +10,49 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import numpy as np
 
 from emgspasm.io.errors import RecordingError, where
+from emgspasm.io.timegrid import Placement
 from emgspasm.recording import Annotation
 
 SPAN_READ_SAMPLES = 1 << 16
 """Block size `read_span` asks sequential formats for while skipping to a span."""
 
 
-class RecordingReader(ABC):
+class _ClosedOnExit:
+    """``with`` support shared by readers and writers: leaving the block, even through an
+    exception, calls `close`, so a handle is released and what was written is kept."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # firmware_bridge has these two methods too: neither package may need the other for them.
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RecordingReader(_ClosedOnExit, ABC):
     """An open recording, read incrementally.
 
-    Subclasses fill in the attributes in ``__init__`` (after checking the file well enough that
-    they are right) and implement `_blocks`. Samples come out as float64 µV, shape
-    (n, n_channels), in the order of `channels`.
+    Subclasses implement `_inspect`, which fills in the attributes (after checking the file well
+    enough that they are right), and `_blocks`. Samples come out as float64 µV, shape
+    (n, n_channels), in the order of `channels`. The constructor's arguments are the registry's
+    (`emgspasm.io.registry.open_reader`), the same for every format, so they are declared once
+    here; a reader with options of its own takes them before calling ``super().__init__``.
 
     Attributes:
         path: the file.
@@ -49,6 +73,46 @@ class RecordingReader(ABC):
     n_samples: int
     annotations: list[Annotation]
     gaps: list[tuple[int, int]]
+
+    # BioSPPyTextReader repeats these to add its ADC options (a signature cannot be extended).
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fs: float | None = None,
+        units: str | None = None,
+        channels: list[str] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._inspect(fs, units, channels)
+
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
+        """Check the file and fill in the attributes. `fs` and `units` are what the caller
+        gave (None: the file's own or the format's default); `channels` selects by name."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _inspect")
+
+    def _read_head(self, n_bytes: int) -> tuple[bytes, bool]:
+        """The file's first `n_bytes` and whether they are the whole file: text formats learn
+        their layout and rate from the head before streaming the rest."""
+        with self.path.open("rb") as fh:
+            head = fh.read(n_bytes)
+            return head, not fh.read(1)
+
+    def _choose_channels(self, names: Sequence[str], requested: list[str] | None) -> list[int]:
+        """Set `channels` to the `requested` names (all when None) and return their indices
+        in `names` (see `select_channels` for the errors)."""
+        picked = select_channels(self.path, names, requested)
+        self.channels = [names[i] for i in picked]
+        return picked
+
+    def _measure(self, placed: Callable[[Placement], Iterable[np.ndarray]]) -> None:
+        """Set `n_samples` and `gaps` by running a time-stamped format's rows through a fresh
+        `Placement` once: such files hold no sample count, only stamps to check."""
+        placement = Placement()
+        for _ in placed(placement):
+            pass
+        self.n_samples = placement.n_out
+        self.gaps = placement.gaps
 
     @property
     def packed_gaps(self) -> list[tuple[int, int]]:
@@ -123,19 +187,8 @@ class RecordingReader(ABC):
         """Duration of the samples present (gaps excluded)."""
         return self.n_samples / self.fs
 
-    def close(self) -> None:  # noqa: B027 - optional hook: text readers hold no open handle
+    def close(self) -> None:
         """Release the file; readers that keep no handle open need not override this."""
-
-    def __enter__(self) -> RecordingReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (
@@ -144,7 +197,7 @@ class RecordingReader(ABC):
         )
 
 
-class RecordingWriter(ABC):
+class RecordingWriter(_ClosedOnExit, ABC):
     """A recording being written block by block, so nothing has to fit in memory.
 
     ``write`` appends samples (µV, shape (n, n_channels)); ``add_gap`` marks samples lost at the
@@ -241,17 +294,6 @@ class RecordingWriter(ABC):
     @abstractmethod
     def _close(self) -> None:
         """Flush and finish the file."""
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def rechunk(blocks: Iterable[np.ndarray], n: int, n_channels: int) -> Iterator[np.ndarray]:

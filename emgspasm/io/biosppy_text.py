@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emgspasm.io.base import RecordingReader, select_channels
+from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, where
 from emgspasm.io.textblocks import (
     CLEAN_LINE,
@@ -53,6 +53,7 @@ class BioSPPyTextReader(RecordingReader):
     agree. `units` means the values are already physical (no ADC model).
     """
 
+    # RecordingReader's arguments again, plus the ADC model's: a signature cannot be extended.
     def __init__(
         self,
         path: str | Path,
@@ -64,16 +65,17 @@ class BioSPPyTextReader(RecordingReader):
         gain: float = BITALINO_EMG_GAIN,
         resolution_bits: int | None = None,
     ) -> None:
-        self.path = Path(path)
-        with self.path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+        self._adc = (vcc_v, gain, resolution_bits)
+        super().__init__(path, fs=fs, units=units, channels=channels)
+
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
+        head, _ = self._read_head(_HEAD_BYTES)
         header, self._data_offset, self._first_line = self._header(head)
         self.fs = self._rate(header, fs)
         n_cols, names = self._columns_of(head, header)
         self._n_cols = n_cols
-        self._columns = select_channels(self.path, names, channels)
-        self.channels = [names[i] for i in self._columns]
-        self._offset, self._scale = self._conversion(header, units, vcc_v, gain, resolution_bits)
+        self._columns = self._choose_channels(names, channels)
+        self._offset, self._scale = self._conversion(header, units, *self._adc)
         self.annotations: list[Annotation] = []
         self.gaps: list[tuple[int, int]] = []
         self.n_samples = sum(rows.shape[0] for rows in self._rows())

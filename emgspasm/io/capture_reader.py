@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emgspasm.io.base import RecordingReader, select_channels
+from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.recording import Annotation
 from firmware_bridge.transports.block import SampleBlock
@@ -46,15 +46,7 @@ def _decoded(capture: CaptureReader, received: list[int] | None = None
 class CaptureFileReader(RecordingReader):
     """Reader for ``.emgcap`` raw captures (µV from the device codec; `units` is ignored)."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        fs: float | None = None,
-        units: str | None = None,
-        channels: list[str] | None = None,
-    ) -> None:
-        self.path = Path(path)
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
         try:
             self._capture = CaptureReader(self.path)
             self._scan()
@@ -67,22 +59,21 @@ class CaptureFileReader(RecordingReader):
                 f"{where(self.path)}: the capture is sampled at {self.fs:g} Hz but fs={fs:g} "
                 "was given"
             )
-        self._columns = select_channels(self.path, self._all_channels, channels)
-        self.channels = [self._all_channels[i] for i in self._columns]
+        self._columns = self._choose_channels(self._all_channels, channels)
         for start, end in self._capture.damaged:
             if start != self._capture.truncated_at:
                 warnings.warn(
                     f"{where(self.path, byte=start)}: damaged capture record, bytes "
                     f"{start}..{end} skipped; reading resumed at the next intact record",
                     RecordingWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         if self._capture.truncated_at is not None:
             warnings.warn(
                 f"{where(self.path, byte=self._capture.truncated_at)}: capture ends in a torn "
                 f"record; the last {self._capture.tail_bytes} bytes were ignored",
                 RecordingWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _scan(self) -> None:

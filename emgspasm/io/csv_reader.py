@@ -12,11 +12,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
-from emgspasm.io.base import RecordingReader, select_channels
+from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, where
 from emgspasm.io.sidecar import read_sidecar
 from emgspasm.io.textblocks import (
@@ -28,7 +27,7 @@ from emgspasm.io.textblocks import (
     significant_digits,
     split_lines,
 )
-from emgspasm.io.timegrid import Placement, TimeGrid, infer_fs
+from emgspasm.io.timegrid import Placement, TimeGrid, grid_for
 from emgspasm.io.units import require_uv_per_unit
 
 TIME_COLUMN = "time_s"
@@ -48,20 +47,9 @@ _IRREGULAR_HINT = (
 class CsvReader(RecordingReader):
     """Reader for CSV recordings; see the module docstring."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        fs: float | None = None,
-        units: str | None = None,
-        channels: list[str] | None = None,
-    ) -> None:
-        self.path = Path(path)
-        unit = units or DEFAULT_UNITS
-        self._scale = require_uv_per_unit(unit, self.path)
-        with self.path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-            whole = not fh.read(1)
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
+        self._scale = require_uv_per_unit(units or DEFAULT_UNITS, self.path)
+        head, whole = self._read_head(_HEAD_BYTES)
         names, self._data_offset = self._header(head)
         self._names = names
         self._n_cols = len(names)
@@ -71,17 +59,11 @@ class CsvReader(RecordingReader):
         if not channel_cols:
             raise RecordingError(f"{where(self.path, 1)}: header names no channel columns")
         available = [names[i] for i in channel_cols]
-        chosen = select_channels(self.path, available, channels)
-        self._columns = [channel_cols[i] for i in chosen]
-        self.channels = [available[i] for i in chosen]
+        self._columns = [channel_cols[i] for i in self._choose_channels(available, channels)]
         self._grid = self._make_grid(complete_lines(head, whole), fs)
         self.fs = float(self._grid.fs) if self._grid is not None else self._given_fs(fs)
         self.annotations = read_sidecar(self.path)
-        placement = Placement()
-        for _ in self._rows(placement):
-            pass
-        self.n_samples = placement.n_out
-        self.gaps = placement.gaps
+        self._measure(self._rows)
 
     def _header(self, head: bytes) -> tuple[list[str], int]:
         end = head.find(b"\n")
@@ -144,16 +126,11 @@ class CsvReader(RecordingReader):
             times = np.zeros(0)
         if times.size == 0:
             raise RecordingError(f"{where(self.path, 2)}: no readable {TIME_COLUMN} values")
-        digits = significant_digits(tokens)
-        rate = fs if fs is not None else infer_fs(times, digits)
-        if rate is None:
-            raise RecordingError(
-                f"{where(self.path, 2)}: cannot derive the sampling rate: {TIME_COLUMN} needs "
-                "at least two increasing values at the start; pass fs="
-            )
-        if not rate > 0:
-            raise RecordingError(f"{where(self.path)}: fs must be positive, got {rate}")
-        return TimeGrid(float(times[0]), float(rate), digits)
+        return grid_for(
+            self.path, times, significant_digits(tokens), fs,
+            f"{where(self.path, 2)}: cannot derive the sampling rate: {TIME_COLUMN} needs "
+            "at least two increasing values at the start; pass fs=",
+        )
 
     def _blocks(self, preferred: int) -> Iterator[np.ndarray]:
         for rows in self._rows(Placement()):

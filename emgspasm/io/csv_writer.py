@@ -26,6 +26,7 @@ TIME_FORMAT = "%.12g"
 class CsvWriter(RecordingWriter):
     """Chunked CSV writer. `physical_range_uv` is accepted for symmetry and ignored (no limit)."""
 
+    # The registry's writer signature (as EdfWriter's): alike in shape only, options are per format.
     def __init__(
         self,
         path: str | Path,

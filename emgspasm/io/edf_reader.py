@@ -62,15 +62,7 @@ class EdfReader(RecordingReader):
     whose dimension field is blank.
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        fs: float | None = None,
-        units: str | None = None,
-        channels: list[str] | None = None,
-    ) -> None:
-        self.path = Path(path)
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
         self._recovered: tempfile.TemporaryDirectory[str] | None = None
         self._opened = self.path
         self._bulk: _RecordBlocks | None = None
@@ -130,7 +122,7 @@ class EdfReader(RecordingReader):
                 f"{where(self.path)}: skipped signals {skipped} sampled slower than "
                 f"{top:g} Hz; select them with channels= to read them on their own",
                 RecordingWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         self._signals = picked
         self.channels = [labels[i] for i in picked]
@@ -406,7 +398,7 @@ def _stale_count(layout: Layout) -> bool:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, RecordingWarning, stacklevel=5)
+    warnings.warn(message, RecordingWarning, stacklevel=6)
 
 
 @contextlib.contextmanager

@@ -130,6 +130,7 @@ class EdfWriter(RecordingWriter):
     DIGITAL_MAX = 32767
     DEFAULT_RANGE_UV = 10_000.0
 
+    # The registry's writer signature (as CsvWriter's): alike in shape only, options are per format.
     def __init__(
         self,
         path: str | Path,

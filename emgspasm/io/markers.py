@@ -33,6 +33,7 @@ _FILL = re.compile(r"^BAD_gap (\d+) samples? at #(\d+)$")
 _PADDING = re.compile(r"^BAD_padding at #(\d+)$")
 
 
+# Each marker is a text/parse pair of its own pattern: alike in shape only.
 def gap_text(sample_index: int, n_missing: int) -> str:
     """Text of the annotation marking `n_missing` lost samples before `sample_index`."""
     return f"gap {int(n_missing)} samples before #{int(sample_index)}"

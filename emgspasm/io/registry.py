@@ -74,6 +74,7 @@ def _lookup(table: dict[str, Any], path: Path, what: str) -> Any:
     return factory
 
 
+# The reader arguments every format takes (RecordingReader, read): a signature cannot be shared.
 def open_reader(
     path: str | Path,
     *,

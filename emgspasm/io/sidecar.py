@@ -43,6 +43,7 @@ def read_sidecar(path: str | Path) -> list[Annotation]:
     if not target.exists():
         return []
     out: list[Annotation] = []
+    # JSON lines read as in events.read_events: alike in shape only, each file's records its own.
     with target.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():

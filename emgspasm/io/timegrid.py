@@ -146,3 +146,17 @@ class Placement:
             self.gaps.append((int(first_out[i]), int(missing[i])))
         self.n_out += int(per_line.sum())
         self.next_index = int(k[-1] + per_line[-1])
+
+
+def grid_for(
+    path: str | Path, times: np.ndarray, digits: int, fs: float | None, cannot_derive: str
+) -> TimeGrid:
+    """The grid of a time-stamped text file from its first stamps: `fs` if the caller gave one
+    (it must be positive), else the rate the stamps show (`infer_fs`); `cannot_derive` is the
+    error, naming the format's time column and line, when they show none."""
+    rate = fs if fs is not None else infer_fs(times, digits)
+    if rate is None:
+        raise RecordingError(cannot_derive)
+    if not rate > 0:
+        raise RecordingError(f"{where(path)}: fs must be positive, got {rate}")
+    return TimeGrid(float(times[0]), float(rate), digits)

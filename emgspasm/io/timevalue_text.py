@@ -25,11 +25,10 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from emgspasm.io.base import RecordingReader, select_channels
+from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
 from emgspasm.io.textblocks import (
     CLEAN_LINE,
@@ -41,7 +40,7 @@ from emgspasm.io.textblocks import (
     significant_digits,
     split_lines,
 )
-from emgspasm.io.timegrid import Placement, TimeGrid, infer_fs
+from emgspasm.io.timegrid import Placement, TimeGrid, grid_for
 from emgspasm.io.units import require_uv_per_unit
 from emgspasm.recording import Annotation
 
@@ -113,35 +112,19 @@ class TimeValueTextReader(RecordingReader):
     ``EMG`` (one value column) or ``EMG1``, ``EMG2``, ...
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        fs: float | None = None,
-        units: str | None = None,
-        channels: list[str] | None = None,
-    ) -> None:
-        self.path = Path(path)
-        unit = units or DEFAULT_UNITS
-        self._scale = require_uv_per_unit(unit, self.path)
-        with self.path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-            head = complete_lines(head, whole_file=not fh.read(1))
+    def _inspect(self, fs: float | None, units: str | None, channels: list[str] | None) -> None:
+        self._scale = require_uv_per_unit(units or DEFAULT_UNITS, self.path)
+        head = complete_lines(*self._read_head(_HEAD_BYTES))
         self._n_values = self._count_values(head)
         names = ["EMG"] if self._n_values == 1 else [
             f"EMG{i + 1}" for i in range(self._n_values)
         ]
-        self._columns = select_channels(self.path, names, channels)
-        self.channels = [names[i] for i in self._columns]
+        self._columns = self._choose_channels(names, channels)
         self._grid = self._make_grid(head, fs)
         self.fs = self._grid.fs
         self.annotations: list[Annotation] = []
         self.recovered: list[tuple[int, str]] = []
-        placement = Placement()
-        for _ in self._samples(placement, self.recovered):
-            pass
-        self.n_samples = placement.n_out
-        self.gaps = placement.gaps
+        self._measure(lambda placement: self._samples(placement, self.recovered))
         if len(self.recovered) > max(MAX_REPAIRED_LINES, MAX_REPAIRED_FRACTION * self.n_samples):
             first = ", ".join(str(n) for n, _ in self.recovered[:5])
             raise RecordingError(
@@ -181,17 +164,11 @@ class TimeValueTextReader(RecordingReader):
                 break
         stamps = np.array(tokens, dtype=np.bytes_)
         times = stamps.astype(np.float64)
-        digits = significant_digits(stamps)
-        if fs is None:
-            fs = infer_fs(times, digits)
-            if fs is None:
-                raise RecordingError(
-                    f"{where(self.path, lines[0])}: cannot derive the sampling rate: the time "
-                    "column needs at least two increasing stamps at the start; pass fs="
-                )
-        elif not fs > 0:
-            raise RecordingError(f"{where(self.path)}: fs must be positive, got {fs}")
-        return TimeGrid(float(times[0]), float(fs), digits)
+        return grid_for(
+            self.path, times, significant_digits(stamps), fs,
+            f"{where(self.path, lines[0])}: cannot derive the sampling rate: the time column "
+            "needs at least two increasing stamps at the start; pass fs=",
+        )
 
     def _blocks(self, preferred: int) -> Iterator[np.ndarray]:
         for block in self._samples(Placement(), []):

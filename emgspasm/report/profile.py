@@ -219,6 +219,7 @@ class RecordingProfile:
         """Start time of each strip bin (stream time), shape (n_bins,)."""
         return np.arange(self.strip_count.size) * (self.strip_samples / self.fs)
 
+    # One read-only view per stored field: alike in shape only.
     @property
     def strip_count(self) -> np.ndarray:
         """Samples present in each bin, shape (n_bins,); 0 inside gaps."""

@@ -35,6 +35,15 @@ class Lanes:
         near = [g for g, f in zip(eligible, free, strict=True) if f <= free.min() + P.LANE_SLACK_S]
         return self.groups[int(rng.choice(near))]
 
+    def window(
+        self, rng: np.random.Generator, end_limit: float, pairs_only: bool = False
+    ) -> tuple[tuple[int, ...], float, float]:
+        """(group, start, room): a group that is free early (`pick`), the time it is free from,
+        and the seconds from then to `end_limit`: where every scenario's plan begins."""
+        group = self.pick(rng, pairs_only)
+        start = self.start_for(list(group))
+        return group, start, end_limit - start
+
     def groups_of(self, channels: list[int]) -> list[int]:
         return sorted({self._group_of[ch] for ch in channels})
 

@@ -103,6 +103,7 @@ def draw_pool(rng: np.random.Generator, mvc_rms_uv: float, wide: bool = False) -
         rng.normal(0.0, P.MUAP_AMP_JITTER_SIGMA, n)
     )
     bank = draw_bank(rng, n, P.WIDE_MUAP_DURATION_MS if wide else P.MUAP_DURATION_MS)
+    # This pool's fields by keyword: alike in shape only to other records' construction.
     pool = MotorUnitPool(
         thresholds=thresholds,
         peak_rates=peak_rates,

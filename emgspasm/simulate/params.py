@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# The sections repeat one shape (NAME: Final = value, then why): a data table, kept flat.
+
 Range = tuple[float, float]
 
 # --------------------------------------------------------------------------------------------

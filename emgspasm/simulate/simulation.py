@@ -188,6 +188,7 @@ def simulate(
 
     n = round(duration_s * fs)
     names = channel_names(n_channels)
+    # This context's fields by keyword: alike in shape only to other records' construction.
     ctx = SimContext(
         fs=fs,
         n_samples=n,

@@ -275,6 +275,7 @@ class GattCharacteristic1(ServiceInterface):
         self._value = b""
         self._notifying = False
 
+    # BlueZ's D-Bus properties, one per name its API defines: alike in shape only.
     @dbus_property(access=PropertyAccess.READ)
     def UUID(self) -> DBusStr:
         return self._uuid

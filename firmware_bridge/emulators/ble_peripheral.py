@@ -38,8 +38,9 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
+from firmware_bridge.emulators.core import DeviceCore
 from firmware_bridge.emulators.faults import FaultPlan
+from firmware_bridge.emulators.lifecycle import DeviceFront
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -141,7 +142,7 @@ def bumble_device(link: LocalLink, address: str, label: str) -> Device:
     return Device(address=Address(address), host=Host(controller, AsyncPipeSink(controller)))
 
 
-class BlePeripheral:
+class BlePeripheral(DeviceFront):
     """One emulated BLE device: a `DeviceCore` behind a Bumble GATT server.
 
     Configure it anywhere; `BleTestStack` attaches it to its radio link inside the stack's
@@ -189,21 +190,6 @@ class BlePeripheral:
     def name(self) -> str:
         """The advertised name."""
         return self.layout.local_name
-
-    @property
-    def stats(self) -> EmulatorStats:
-        """What the device did so far."""
-        return self.core.stats
-
-    @property
-    def next_index(self) -> int:
-        """Device index of the next sample to be sent."""
-        return self.core.next_index
-
-    @property
-    def exhausted(self) -> bool:
-        """A finite signal has nothing left to send."""
-        return self.core.exhausted
 
     # ---- lifecycle (inside the stack's event loop) -------------------------------------------
 

@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from firmware_bridge.emulators.ble_bus import BUS_VARIABLE, PrivateBus, dbus_daemon_missing
-from firmware_bridge.emulators.core import EmulatorStats
 from firmware_bridge.emulators.faults import FaultPlan
-from firmware_bridge.emulators.lifecycle import StartedInWith
+from firmware_bridge.emulators.lifecycle import DeviceFront, StartedInWith
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -141,7 +140,7 @@ class BleTestStack(StartedInWith):
             await bluez.close()
 
 
-class BleEmulator(StartedInWith):
+class BleEmulator(DeviceFront, StartedInWith):
     """One emulated BLE device on a test stack of its own: what ``emgspasm emulate`` runs for
     a BLE device and what the BLE integration tests stream from. It offers what `PtyDevice`
     offers (start/close, stats, `exhausted`), with the device address as endpoint; outages come
@@ -164,6 +163,7 @@ class BleEmulator(StartedInWith):
 
         self.personality = personality
         self.peripheral = BlePeripheral(personality, signal, faults=faults, address=address)
+        self.core = self.peripheral.core
         self.stack = BleTestStack([self.peripheral], mtu=mtu)
 
     @property
@@ -185,21 +185,6 @@ class BleEmulator(StartedInWith):
     def error(self) -> BaseException | None:
         """Why the stack thread failed, if it did."""
         return self.stack.error
-
-    @property
-    def stats(self) -> EmulatorStats:
-        """What the device did so far."""
-        return self.peripheral.stats
-
-    @property
-    def next_index(self) -> int:
-        """Device index of the next sample to be sent."""
-        return self.peripheral.next_index
-
-    @property
-    def exhausted(self) -> bool:
-        """A finite signal has nothing left to send."""
-        return self.peripheral.exhausted
 
     def start(self) -> str:
         """Start the stack; return the device address."""

@@ -21,6 +21,7 @@ from firmware_bridge.emulators.personality import Personality, Reaction
 from firmware_bridge.emulators.signal import EmulatedSignal
 
 
+# Alike in shape only to the host's SourceStats: device-side counts, not host-side ones.
 @dataclass(slots=True)
 class EmulatorStats:
     """What the emulated device did, for tests and for the `emulate` command's summary."""
@@ -76,6 +77,7 @@ class DeviceCore:
         self._next = 0  # next device sample index to send
         self._stall_until = 0.0
 
+    # Read-only views of the clock's state; property blocks look alike everywhere (shape only).
     @property
     def streaming(self) -> bool:
         """Whether the device is currently streaming."""

@@ -30,9 +30,9 @@ import time
 import tty
 from pathlib import Path
 
-from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
+from firmware_bridge.emulators.core import DeviceCore
 from firmware_bridge.emulators.faults import FaultPlan
-from firmware_bridge.emulators.lifecycle import StartedInWith
+from firmware_bridge.emulators.lifecycle import DeviceFront, StartedInWith
 from firmware_bridge.emulators.personality import Personality
 from firmware_bridge.emulators.signal import EmulatedSignal
 
@@ -45,7 +45,7 @@ MAX_BACKLOG_BYTES = 64 * 1024
 """Bytes waiting for the host before further units are dropped (device buffer overflow)."""
 
 
-class PtyDevice(StartedInWith):
+class PtyDevice(DeviceFront, StartedInWith):
     """A device emulator on a pty. Use as a context manager, or `start()` / `close()`.
 
     Parameters
@@ -116,26 +116,6 @@ class PtyDevice(StartedInWith):
     def slave_path(self) -> str | None:
         """The current pty (changes at every replug); None while unplugged."""
         return self._slave_path
-
-    @property
-    def stats(self) -> EmulatorStats:
-        """What the device did so far."""
-        return self.core.stats
-
-    @property
-    def streaming(self) -> bool:
-        """Whether the device is currently streaming."""
-        return self.core.streaming
-
-    @property
-    def next_index(self) -> int:
-        """Device index of the next sample to be sent."""
-        return self.core.next_index
-
-    @property
-    def exhausted(self) -> bool:
-        """A finite (non-looping) signal has no whole unit left to send."""
-        return self.core.exhausted
 
     def start(self) -> str:
         """Create the pty, start the device thread, return `port`."""

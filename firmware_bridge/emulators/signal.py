@@ -30,6 +30,7 @@ class EmulatedSignal:
         if self.counts.ndim != 2 or self.counts.shape[0] == 0:
             raise ValueError(f"signal counts must be (n > 0, n_channels), got {self.counts.shape}")
 
+    # Derived sizes of a record: property blocks look alike everywhere (shape only).
     @property
     def n_channels(self) -> int:
         """Columns of `counts`."""

@@ -45,10 +45,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from firmware_bridge.protocols.arrival import ArrivalTimes
-from firmware_bridge.protocols.base import Codec, Gap, Packet
+from firmware_bridge.protocols.base import Gap, Packet
 from firmware_bridge.protocols.crc import crc4_bitalino
 from firmware_bridge.protocols.gaps import CounterGapTracker
+from firmware_bridge.protocols.stream import ByteStreamCodec, gapless_runs
 
 SEQ_MODULUS = 16
 MAX_CHANNELS = 6
@@ -72,7 +72,7 @@ def channel_bits(n_channels: int) -> list[int]:
     return [10 if i < 4 else 6 for i in range(n_channels)]
 
 
-class BitalinoCodec(Codec):
+class BitalinoCodec(ByteStreamCodec):
     """Incremental BITalino decoder/encoder for ``n_channels`` analog positions.
 
     µV uses the EMG sensor transfer function ``(ADC / 2^bits - 1/2) * VCC / gain`` (per channel
@@ -103,15 +103,14 @@ class BitalinoCodec(Codec):
         self.strict = strict
         self.confirm = confirm
         self._gaps = CounterGapTracker(SEQ_MODULUS, fs=fs, jitter_s=jitter_s)
-        self._buf = bytearray()
         self._pos = 0  # next candidate; up to one frame of history is kept before it
         self._locked = False
         self._hunting = False
         self._at_start = True
         self._after_cut = False  # flushed: the next frame follows a cut, not a resync
         self._last_seq = 0
-        self._arrival = ArrivalTimes()
 
+    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
     @property
     def n_channels(self) -> int:
         return self._n
@@ -143,13 +142,8 @@ class BitalinoCodec(Codec):
 
     # ---- decoding ---------------------------------------------------------------------------
 
-    def feed(self, data: bytes, *, host_time: float | None = None) -> list[Packet]:
-        self._buf += data
-        self._arrival.append(len(data), host_time)
-        return self._drain(final=False)
-
     def flush(self) -> list[Packet]:
-        out = self._drain(final=True)
+        out = super().flush()
         # The stream was cut here (end of input, or the link dropped): the next frame continues
         # nothing we saw, so its sequence number is taken modulo 16 with the host-time bound on
         # wraps, not as consecutive. An outage of a multiple of 16 samples would otherwise pass
@@ -230,8 +224,7 @@ class BitalinoCodec(Codec):
             pos += n
         out = self._packets(accepted)
         keep_from = max(0, pos - self.confirm * n)
-        del self._buf[:keep_from]
-        self._arrival.consume(keep_from)
+        self._consume(keep_from)
         self._pos = pos - keep_from
         return out
 
@@ -251,22 +244,7 @@ class BitalinoCodec(Codec):
             gap, _ = self._gaps.update(seq, 1, t, wrap_possible=not locked, min_missing=floor)
             self._stats.add_gap(gap)
             gaps.append(gap)
-        out: list[Packet] = []
-        a = 0
-        for i in range(1, len(accepted) + 1):
-            if i < len(accepted) and gaps[i] == 0:
-                continue
-            out.append(
-                Packet(
-                    samples=analog[a:i],
-                    first_index=int(seqs[a]),
-                    gap_before=gaps[a],
-                    host_time=times[i - 1],
-                    aux=digital[a:i],
-                )
-            )
-            a = i
-        return out
+        return gapless_runs(analog, seqs.tolist(), gaps, times, digital)
 
     @staticmethod
     def unpack(frames: np.ndarray, n_channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ def crc16_ccitt_false(data: bytes | bytearray | memoryview) -> int:
 
 def _crc4_step_byte(state: int, byte: int) -> int:
     # The device's loop, bit by bit, MSB first: shift, reduce by x^4+x+1, then add the bit.
+    # (tests/.../test_codec_crc.py writes this loop again on purpose, as an independent reference.)
     for bit in range(7, -1, -1):
         state <<= 1
         if state & 0x10:

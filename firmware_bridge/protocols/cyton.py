@@ -43,11 +43,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from firmware_bridge.protocols.arrival import ArrivalTimes
-from firmware_bridge.protocols.base import Codec, Gap, Packet
+from firmware_bridge.protocols.base import Gap, Packet
 from firmware_bridge.protocols.gaps import CounterGapTracker
+from firmware_bridge.protocols.stream import ByteStreamCodec, gapless_runs
 
 HEADER = 0xA0
+_SYNC = bytes([HEADER])
 STOP_MIN = 0xC0
 STOP_MAX = 0xC6
 STOP_ACCEL = 0xC0
@@ -65,7 +66,7 @@ def cyton_uv_per_count(gain: int = DEFAULT_GAIN) -> float:
     return VREF_V / gain / ADC_FULL_SCALE * 1e6
 
 
-class CytonCodec(Codec):
+class CytonCodec(ByteStreamCodec):
     """Incremental OpenBCI Cyton decoder/encoder (8 channels, 250 Hz).
 
     ``jitter_s`` is the worst delivery-latency spread assumed when bounding counter wraps; the
@@ -79,12 +80,11 @@ class CytonCodec(Codec):
     def __init__(self, *, gain: int = DEFAULT_GAIN, jitter_s: float = 0.5) -> None:
         super().__init__()
         self.gain = gain
-        self._buf = bytearray()
         self._gaps = CounterGapTracker(256, fs=FS, jitter_s=jitter_s)
-        self._arrival = ArrivalTimes()
         self._locked = True  # the stream's first byte is taken as a packet boundary
         self._last_counter: int | None = None  # counter of the last accepted packet
 
+    # The Codec interface from the board's fixed format: every codec's looks alike (shape).
     @property
     def n_channels(self) -> int:
         return N_CHANNELS
@@ -101,46 +101,25 @@ class CytonCodec(Codec):
     def count_range(self) -> tuple[int, int]:
         return (-(1 << 23), (1 << 23) - 1)
 
-    @property
-    def pending_bytes(self) -> int:
-        return len(self._buf)
-
-    def feed(self, data: bytes, *, host_time: float | None = None) -> list[Packet]:
-        self._buf += data
-        self._arrival.append(len(data), host_time)
-        return self._drain(final=False)
-
-    def flush(self) -> list[Packet]:
-        return self._drain(final=True)
-
     def _drain(self, *, final: bool) -> list[Packet]:
-        buf = self._buf
         accepted: list[int] = []
-        pos = 0
-        while True:
-            start = buf.find(HEADER, pos)
-            if start < 0:
-                self._skip(len(buf) - pos)
-                pos = len(buf)
-                break
-            self._skip(start - pos)
-            pos = start
+
+        def judge(pos: int) -> int | None:
             verdict = self._verdict(pos, final)
-            if verdict is None:
-                break
-            if not verdict:
-                self._count_bad(1)
-                self._locked = False
-                pos += 1
-                continue
+            return None if verdict is None else PACKET_LEN if verdict else -1
+
+        def accept(pos: int, length: int) -> None:
             accepted.append(pos)
-            self._last_counter = buf[pos + 1]
-            self._count_ok(PACKET_LEN)
+            self._last_counter = self._buf[pos + 1]
+            self._count_ok(length)
             self._locked = True
-            pos += PACKET_LEN
-        out = self._packets(buf, accepted)
-        del buf[:pos]
-        self._arrival.consume(pos)
+
+        def reject() -> None:
+            self._locked = False
+
+        pos = self._hunt(_SYNC, final, judge=judge, accept=accept, skip=self._skip, reject=reject)
+        out = self._packets(self._buf, accepted)
+        self._consume(pos)
         return out
 
     def _skip(self, n: int) -> None:
@@ -197,22 +176,7 @@ class CytonCodec(Codec):
             gap, _ = self._gaps.update(counter, 1, t)
             self._stats.add_gap(gap)
             gaps.append(gap)
-        out: list[Packet] = []
-        a = 0
-        for i in range(1, len(starts) + 1):
-            if i < len(starts) and gaps[i] == 0:
-                continue
-            out.append(
-                Packet(
-                    samples=values[a:i],
-                    first_index=counters[a],
-                    gap_before=gaps[a],
-                    host_time=times[i - 1],
-                    aux=aux[a:i],
-                )
-            )
-            a = i
-        return out
+        return gapless_runs(values, counters, gaps, times, aux)
 
     @classmethod
     def encode(

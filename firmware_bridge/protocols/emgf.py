@@ -36,10 +36,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from firmware_bridge.protocols.arrival import ArrivalTimes
-from firmware_bridge.protocols.base import Codec, Packet, PacketKind
+from firmware_bridge.protocols.base import Packet, PacketKind
 from firmware_bridge.protocols.crc import crc16_ccitt_false
 from firmware_bridge.protocols.gaps import CounterGapTracker
+from firmware_bridge.protocols.stream import ByteStreamCodec
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _encode_values(samples: np.ndarray, fmt: int) -> bytes:
     return b.tobytes()
 
 
-class EmgfCodec(Codec):
+class EmgfCodec(ByteStreamCodec):
     """Incremental EMGF v1 decoder/encoder.
 
     ``uv_per_count`` is the scale used until an info frame states one; ``n_channels`` and
@@ -110,8 +110,6 @@ class EmgfCodec(Codec):
         self.info: dict[str, Any] | None = None
         self._shape_locked = False  # a samples frame was accepted: the channel count is fixed
         self._shape_warned = False
-        self._buf = bytearray()
-        self._arrival = ArrivalTimes()
         # 2^32 samples is 24 days at 2 kHz: a huge jump forward is a restart, not a loss.
         self._gaps = CounterGapTracker(SEQ_MODULUS, fs=fs, restart_threshold=SEQ_MODULUS // 2)
 
@@ -134,50 +132,26 @@ class EmgfCodec(Codec):
         """The int16 range (the default format; int24 frames carry more)."""
         return (-(1 << 15), (1 << 15) - 1)
 
-    @property
-    def pending_bytes(self) -> int:
-        return len(self._buf)
-
     # ---- decoding ---------------------------------------------------------------------------
-
-    def feed(self, data: bytes, *, host_time: float | None = None) -> list[Packet]:
-        self._buf += data
-        self._arrival.append(len(data), host_time)
-        return self._drain(final=False)
 
     def flush(self) -> list[Packet]:
         """Decode whatever complete frames remain behind a stalled false sync, then count the
         truncated tail as skipped."""
-        return self._drain(final=True)
+        return super().flush()
 
     def _drain(self, *, final: bool) -> list[Packet]:
-        buf = self._buf
         out: list[Packet] = []
-        pos = 0
-        while True:
-            start = buf.find(SYNC, pos)
-            if start < 0:
-                end = len(buf)
-                # A trailing A5 may be the first half of a sync split across chunks.
-                keep = 1 if (not final and end > pos and buf[end - 1] == SYNC[0]) else 0
-                self._count_skipped(end - keep - pos)
-                pos = end - keep
-                break
-            self._count_skipped(start - pos)
-            pos = start
-            verdict = self._check_candidate(buf, pos, final)
-            if verdict is None:  # need more bytes
-                break
-            if verdict < 0:  # bad candidate: skip exactly one byte
-                self._count_bad(1)
-                pos += 1
-                continue
-            packet = self._accept(buf, pos, verdict)
+
+        def accept(pos: int, total: int) -> None:
+            packet = self._accept(self._buf, pos, total)
             if packet is not None:
                 out.append(packet)
-            pos += verdict
-        del buf[:pos]
-        self._arrival.consume(pos)
+
+        # A trailing A5 may be the first half of a sync split across chunks: `_hunt` keeps it.
+        pos = self._hunt(SYNC, final,
+                         judge=lambda pos: self._check_candidate(self._buf, pos, final),
+                         accept=accept, skip=self._count_skipped)
+        self._consume(pos)
         return out
 
     def _check_candidate(self, buf: bytearray, pos: int, final: bool) -> int | None:
@@ -266,6 +240,7 @@ class EmgfCodec(Codec):
         self._stats.add_gap(gap)
         self._stats.restarts += int(restart)
         self._stats.counter_jumps = self._gaps.jumps
+        # This frame's fields by keyword: alike in shape only to other records' construction.
         return Packet(
             samples=samples,
             first_index=seq,

@@ -38,6 +38,7 @@ import numpy as np
 
 from firmware_bridge.protocols.base import Codec, Gap, Packet
 from firmware_bridge.protocols.gaps import DEFAULT_SETTLE_S, TimingGapTracker
+from firmware_bridge.protocols.stream import Timed, timed_packets
 
 TYPE_EMG = 0x08
 FRAGMENT = 0xFF
@@ -82,7 +83,7 @@ class GForceCodec(Codec):
         self.samples_per_packet = samples_per_packet
         self.max_notification = max_notification
         self.packet_len = packet_len
-        self._timing: TimingGapTracker[tuple[np.ndarray, float | None]] = TimingGapTracker(
+        self._timing: TimingGapTracker[Timed] = TimingGapTracker(
             fs, jitter_s, settle_s
         )
         self._chain: bytearray | None = None
@@ -90,6 +91,7 @@ class GForceCodec(Codec):
         self._chain_bytes = 0
         self.ignored_packets = 0
 
+    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
     @property
     def n_channels(self) -> int:
         return self._n
@@ -188,16 +190,9 @@ class GForceCodec(Codec):
         return self._released(self._timing.update((samples, host_time), rows, host_time,
                                                   stride=rows))
 
-    def _released(self, released: list[tuple[tuple[np.ndarray, float | None], Gap]]
-                  ) -> list[Packet]:
+    def _released(self, released: list[tuple[Timed, Gap]]) -> list[Packet]:
         """Packets for the EMG packets whose gap the timing tracker has decided."""
-        out = []
-        for (samples, host_time), gap in released:
-            self._stats.add_gap(gap)
-            out.append(Packet(samples=samples, first_index=None, gap_before=gap,
-                              host_time=host_time))
-        self._stats.stalls = self._timing.stalls
-        return out
+        return timed_packets(self._stats, self._timing, released)
 
     # ---- encoding ---------------------------------------------------------------------------
 

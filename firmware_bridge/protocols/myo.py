@@ -29,6 +29,7 @@ import numpy as np
 
 from firmware_bridge.protocols.base import Codec, Gap, Packet
 from firmware_bridge.protocols.gaps import DEFAULT_SETTLE_S, TimingGapTracker
+from firmware_bridge.protocols.stream import Timed, timed_packets
 
 NOTIFICATION_LEN = 16
 SAMPLES_PER_NOTIFICATION = 2
@@ -54,11 +55,12 @@ class MyoCodec(Codec):
     ) -> None:
         super().__init__()
         self._uv = uv_per_count
-        self._timing: TimingGapTracker[tuple[np.ndarray, float | None]] = TimingGapTracker(
+        self._timing: TimingGapTracker[Timed] = TimingGapTracker(
             FS, jitter_s, settle_s
         )
         self._last_char: int | None = None
 
+    # The Codec interface from the armband's fixed format: every codec's looks alike (shape).
     @property
     def n_channels(self) -> int:
         return N_CHANNELS
@@ -100,15 +102,9 @@ class MyoCodec(Codec):
         """Release notifications held while a late arrival was undecided (possible loss)."""
         return self._packets(self._timing.flush())
 
-    def _packets(self, released: list[tuple[tuple[np.ndarray, float | None], Gap]]) -> list[Packet]:
+    def _packets(self, released: list[tuple[Timed, Gap]]) -> list[Packet]:
         """Packets for the notifications whose gap the timing tracker has decided."""
-        out = []
-        for (samples, host_time), gap in released:
-            self._stats.add_gap(gap)
-            out.append(Packet(samples=samples, first_index=None, gap_before=gap,
-                              host_time=host_time))
-        self._stats.stalls = self._timing.stalls
-        return out
+        return timed_packets(self._stats, self._timing, released)
 
     @classmethod
     def encode(cls, samples: np.ndarray) -> bytes:

@@ -181,6 +181,7 @@ class BleLink(Link):
         except BLE_ERRORS as exc:
             raise LinkLost(f"{self.description}: write failed: {exc}") from exc
 
+    # The Link interface over an Inbox, as in SerialLink: two delegating lines, alike in shape.
     def chunks(self, silence_timeout_s: float | None) -> AsyncIterator[Received]:
         if self._inbox is None:
             raise LinkLost(f"{self.description}: not open")

@@ -146,6 +146,7 @@ class CaptureWriter:
         self._fh.write(head + payload + _CRC.pack(crc))
         self.records += 1
 
+    # The with-protocol as in emgspasm.io.base and emulators.lifecycle: transports import neither.
     def __enter__(self) -> CaptureWriter:
         return self
 

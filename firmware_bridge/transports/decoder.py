@@ -268,6 +268,7 @@ class StreamDecoder:
             self._last_time = t
         markers, self._markers = tuple(self._markers), []
         after_reconnect, self._reconnected = self._reconnected, False
+        # This block's fields by keyword: alike in shape only to other records' construction.
         return SampleBlock(
             samples=np.asarray(self.codec.to_uv(packet.samples), dtype=np.float64),
             first_index=packet.first_index,

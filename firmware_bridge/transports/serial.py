@@ -82,6 +82,7 @@ class SerialLink(Link):
         except (serial.SerialException, OSError) as exc:
             raise LinkLost(f"{self.port}: write failed: {exc}") from exc
 
+    # The Link interface over an Inbox, as in BleLink: two delegating lines, alike in shape.
     def chunks(self, silence_timeout_s: float | None) -> AsyncIterator[Received]:
         if self._inbox is None:
             raise LinkLost(f"{self.port}: not open")

@@ -17,6 +17,7 @@ from typing import Any
 from firmware_bridge.transports.block import SampleBlock
 
 
+# Alike in shape only to EmulatorStats and the live summary's fields: counters of different things.
 @dataclass(slots=True)
 class SourceStats:
     """Running counts of one source, for the session summary ("nothing lost silently")."""

@@ -42,6 +42,7 @@ def test_units_and_fs_without_time_column(tmp_path: Path, units, factor) -> None
     assert np.allclose(rec.samples, np.array([[1.5, -2], [0.25, 0.3], [4, 5]]) * factor)
 
 
+# Each test writes its own tiny file and expects its own error: alike in shape only.
 def test_fs_required_without_time_column(tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("EMG\n1\n2\n")

@@ -76,6 +76,7 @@ def test_a_quiet_stream_on_a_pty_survives_its_alerts(
         personality.fs, personality.n_channels, seed=3, scenario="cramp", duration_s=CRAMP_S
     )
     signal = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
+    # Each test streams its own device and options through the CLI: alike in shape only.
     with PtyDevice(personality, signal, link_path=tmp_path / "port"):
         rc = live_main(
             [

@@ -69,12 +69,11 @@ def renewal_cv(target_cv: float, doublet_fraction: float) -> float:
     return float(max(np.sqrt(max(cv2, 0.0)), P.CRAMP_MIN_RENEWAL_CV))
 
 
+# Every scenario's plan has this signature and opening (shape only); the window is Lanes.window.
 def plan(
     rng: np.random.Generator, ctx: SimContext, lanes: Lanes, *, mixed: bool, end_limit: float
 ) -> Plan | None:
-    group = lanes.pick(rng)
-    start = lanes.start_for(list(group))
-    max_span = end_limit - start
+    group, start, max_span = lanes.window(rng, end_limit)
     if max_span < P.CRAMP_DURATION_S[0]:
         return None
     channel = int(rng.choice(group))

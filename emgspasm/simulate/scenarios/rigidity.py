@@ -28,12 +28,10 @@ LABEL = "rigidity"
 def plan(
     rng: np.random.Generator, ctx: SimContext, lanes: Lanes, *, mixed: bool, end_limit: float
 ) -> Plan | None:
-    group = lanes.pick(rng, pairs_only=True)
-    start = lanes.start_for(list(group))
+    group, start, max_span = lanes.window(rng, end_limit, pairs_only=True)
     involved = list(group)
     if ctx.wide and len(group) == 2 and rng.random() < P.P_WIDE_RIGIDITY_SINGLE:
         involved = [int(rng.choice(group))]
-    max_span = end_limit - start
     dur_range = P.RIGIDITY_MIXED_DURATION_S if mixed else P.RIGIDITY_DURATION_S
     if max_span < dur_range[0]:
         return None

@@ -27,9 +27,7 @@ LABEL = "twitch"
 def plan(
     rng: np.random.Generator, ctx: SimContext, lanes: Lanes, *, mixed: bool, end_limit: float
 ) -> Plan | None:
-    group = lanes.pick(rng)
-    start = lanes.start_for(list(group))
-    max_span = end_limit - start
+    group, start, max_span = lanes.window(rng, end_limit)
     episode = P.TWITCH_MIXED_EPISODE_S if mixed else P.TWITCH_EPISODE_S
     if max_span < episode[0]:
         return None

@@ -45,12 +45,11 @@ def _contraction(rng: np.random.Generator, duration: float, level: float) -> dic
     }
 
 
+# Every scenario's plan has this signature and opening (shape only); the window is Lanes.window.
 def plan(
     rng: np.random.Generator, ctx: SimContext, lanes: Lanes, *, mixed: bool, end_limit: float
 ) -> Plan | None:
-    group = lanes.pick(rng)
-    start = lanes.start_for(list(group))
-    max_span = end_limit - start
+    group, start, max_span = lanes.window(rng, end_limit)
     if max_span < P.VOL_DURATION_S[0]:
         return None
     agonist = int(rng.choice(group))

@@ -85,6 +85,7 @@ def c_bytes(reply: str) -> bytes:
     return bytes.fromhex(reply)
 
 
+# Like test_firmware_emgf_cross.blocks, kept apart: each file draws its own edge values.
 @st.composite
 def sample_blocks(draw, max_channels=8, max_samples=40):
     fmt = draw(st.sampled_from([INT16, INT24]))

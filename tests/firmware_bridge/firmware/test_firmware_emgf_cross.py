@@ -66,6 +66,7 @@ def sample_packets(packets):
     return [p for p in packets if str(p.kind) == "samples"]
 
 
+# Like test_firmware_c.sample_blocks, kept apart: each file draws its own edge values.
 @st.composite
 def blocks(draw, max_channels=8, max_samples=40):
     fmt = draw(st.sampled_from([INT16, INT24]))

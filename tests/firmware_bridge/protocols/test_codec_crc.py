@@ -22,6 +22,7 @@ def bitalino_loop(frame: bytes) -> int:
     d = list(frame)
     d[-1] &= 0xF0
     x = 0
+    # Written out again on purpose: an independent reference for crc4_bitalino.
     for byte in d:
         for bit in range(7, -1, -1):
             x <<= 1
