@@ -149,8 +149,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.convert:
+        from emgspasm.detect.classifier import export_walk
         from emgspasm.detect.model_file import ModelFileError
-        from emgspasm.detect.walk_file import export_walk
 
         try:
             walk = export_walk(args.convert, args.out)

@@ -5,8 +5,8 @@ Why: importing scikit-learn and skops and building the estimator from a skops fi
 `predict_proba` at every load another 0.3-2 s (720 OpenMP regions on a busy machine), for a
 model that only ever runs through `emgspasm.detect.tree_predict.TreeEnsemblePredictor`. So
 `emgspasm train` writes, beside ``X.skops``, ``X.npz``: the predictor's arrays, checked against
-scikit-learn once, when the file is written (`export_walk`; ``emgspasm train --convert X.skops``
-makes one for an existing model without retraining).
+scikit-learn once, when the file is written (`emgspasm.detect.classifier.export_walk`;
+``emgspasm train --convert X.skops`` makes one for an existing model without retraining).
 
 Safety, as for skops files (`emgspasm.detect.model_file`): the file is an ``.npz`` read with
 ``allow_pickle=False`` (numbers and strings only, nothing that runs code), after the same
@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
-from emgspasm.detect.model_file import MAX_TREE_DEPTH, ModelFileError, check_archive
+from emgspasm.detect.model_file import (
+    MAX_TREE_DEPTH,
+    MODEL_CLASSES,
+    ModelFileError,
+    check_archive,
+)
 from emgspasm.detect.tree_predict import ARRAY_NAMES, TreeEnsemblePredictor
 
 WALK_FORMAT = "emgspasm-tree-walk-1"
@@ -95,37 +100,6 @@ def save_walk(predictor: TreeEnsemblePredictor, path: str | Path, *,
     return path
 
 
-def export_walk(skops_path: str | Path, out: str | Path | None = None, *,
-                probe_rows: int = PROBE_ROWS) -> Path:
-    """Make the walk file of an existing skops model (default: `walk_path(skops_path)`).
-
-    The skops file is loaded with every check `load_model` applies; the walk built from it
-    must reproduce scikit-learn's `predict_proba` on `probe_rows` random feature rows (and the
-    walk read back from the file must equal it bit for bit), else nothing is written and a
-    `ModelFileError` says why. Imports scikit-learn and skops: a training-time tool.
-    """
-    from emgspasm.detect.classifier import load_skops
-
-    skops_path = Path(skops_path).resolve()
-    model = load_skops(skops_path)
-    estimator = model.estimator
-    fast = TreeEnsemblePredictor(estimator)
-    probe = np.random.default_rng(0).normal(0.0, PROBE_SCALE,
-                                            size=(probe_rows, len(FEATURE_NAMES)))
-    if not np.allclose(fast.predict_proba(probe), estimator.predict_proba(probe),
-                       rtol=MATCH_RTOL, atol=MATCH_ATOL):
-        raise ModelFileError(f"{skops_path}: the tree walk does not reproduce scikit-learn's "
-                             "predict_proba for this model; no walk file written")
-    target = Path(out) if out is not None else walk_path(skops_path)
-    save_walk(fast, target, feature_names=model.feature_names, recipe=model.recipe,
-              source_digest=file_digest(skops_path))
-    back, _, _, _ = load_walk(target)
-    if not np.array_equal(back.predict_proba(probe), fast.predict_proba(probe)):
-        target.unlink()
-        raise ModelFileError(f"{target}: the walk read back differs from the one written")
-    return target
-
-
 def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
     """Every member an ``.npy`` whose declared shape × item size fits in its unpacked bytes,
     so `np.load` allocates no more than `check_archive` allowed."""
@@ -166,7 +140,7 @@ def load_walk(path: str | Path, classes: frozenset[str] | None = None
     `walk_problem` finds nothing wrong with them (`classes`: the answers the pipeline
     knows; default the labels plus ``none``). Needs numpy only."""
     if classes is None:
-        from emgspasm.detect.classifier import MODEL_CLASSES as classes
+        classes = MODEL_CLASSES
     path = Path(path)
     arrays = _read_arrays(path)
     why = walk_problem(arrays, classes)

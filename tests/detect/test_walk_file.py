@@ -13,13 +13,12 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from emgspasm.detect import classifier
-from emgspasm.detect.classifier import EpisodeModel, load_model, load_skops
+from emgspasm.detect.classifier import EpisodeModel, export_walk, load_model, load_skops
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.detect.model_file import MAX_TREE_DEPTH, ModelFileError
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
 from emgspasm.detect.walk_file import (
     _read_arrays,
-    export_walk,
     file_digest,
     load_walk,
     walk_path,
