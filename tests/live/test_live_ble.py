@@ -20,9 +20,9 @@ from live_support import LABELS, dummy_model, stop_when_sent
 
 import emgspasm.io as eio
 from emgspasm.cli_live import main as live_main
-from emgspasm.live import LiveRunner, make_pipeline_factory
-from emgspasm.live_emulate import emulator_uv
-from emgspasm.live_sources import open_replay
+from emgspasm.live.emulate import emulator_uv
+from emgspasm.live.runner import LiveRunner, make_pipeline_factory
+from emgspasm.live.sources import open_replay
 from emgspasm.recording import Recording
 from firmware_bridge.devices import get_device, open_source
 from firmware_bridge.emulators import EmulatedSignal, FaultPlan, device_personality, make_emulator
