@@ -72,8 +72,9 @@ def _count(text: str) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.analyze import AnalyzeOptions
-    from emgspasm.batch import BatchOutputs, summary_table
-    from emgspasm.batch_run import run_batch
+    from emgspasm.batch.cache import BatchOutputs
+    from emgspasm.batch.run import run_batch
+    from emgspasm.batch.task import summary_table
 
     if args.model:
         from emgspasm.detect.classifier import load_model
@@ -108,7 +109,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         summary_ok = False
     failed = [r for r in results if not r.ok]
     if args.report:
-        from emgspasm.batch_report import write_batch_summary
+        from emgspasm.batch.report import write_batch_summary
 
         try:
             print(f"report: {write_batch_summary(results, out / 'summary.html')}")
