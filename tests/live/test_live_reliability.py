@@ -16,7 +16,7 @@ import pytest
 from live_support import dummy_model
 
 import emgspasm.io as eio
-from emgspasm.cli_live import main as live_main
+from emgspasm.cli.live import main as live_main
 from emgspasm.live.emulate import emulator_uv
 from firmware_bridge.devices import get_device
 from firmware_bridge.emulators import EmulatedSignal, PtyDevice, device_personality

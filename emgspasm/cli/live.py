@@ -1,7 +1,7 @@
 """The live commands of the `emgspasm` CLI: ``stream``, ``replay``, ``emulate``, ``devices``.
 
 `add_live_commands(subparsers)` adds them to the main parser (docs/architecture.md#contracts); this
-module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
+module also runs on its own (``python -m emgspasm.cli.live stream ...``). Exit codes: 0 done,
 1 the session failed (port cannot be opened, device not found, decode error, no valid frame
 from the device, or an output such as a recording failed part-way: the session went on
 without it), 2 bad usage (unknown device, no port, a BLE device without bleak installed,
@@ -28,7 +28,7 @@ from typing import Any
 
 CAPTURE_SUFFIX = ".emgcap"
 
-log = logging.getLogger("emgspasm.cli_live")
+log = logging.getLogger("emgspasm.cli.live")
 
 INTERRUPTED = 130
 """Exit code after a second Ctrl-C (the shell's 128 + SIGINT)."""
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for ``python -m emgspasm.cli_live``."""
+    """Entry point for ``python -m emgspasm.cli.live``."""
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
