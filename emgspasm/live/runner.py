@@ -90,7 +90,7 @@ class LiveRunner:
     Parameters
     ----------
     source : any `firmware_bridge` `Source` (serial, capture replay, recording replay).
-    sinks : where blocks and events go (`live_sinks`, `live_terminal`, `live_lsl`).
+    sinks : where blocks and events go (`emgspasm.live.sinks`, `.terminal`, `.lsl`).
     pipeline_factory : see `make_pipeline_factory` (default: the shipped model, or detect-only).
     duration_s : stop after this many seconds of wall-clock time (None: until the source ends
         or `stop()`).
