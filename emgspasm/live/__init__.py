@@ -12,5 +12,5 @@ The data flows one way through the package (docs/architecture.md#the-package-lay
 * `emulate` -- the signal an `emgspasm emulate` device streams.
 
 Nothing is imported here: `from emgspasm.live.runner import LiveRunner`. A sink or the
-terminal view can so be imported without the runner and the pipeline behind it.
+terminal view is therefore imported without the runner and the pipeline behind it.
 """
