@@ -63,7 +63,7 @@ def run_emulator(config: dict) -> None:
     stdin to close and writes the send log (``[[unit start index, monotonic time], ...]``) and
     its stats to ``config["log"]``.
     """
-    from emgspasm.live_emulate import emulator_uv
+    from emgspasm.live.emulate import emulator_uv
     from firmware_bridge.devices import get_device
     from firmware_bridge.emulators import EmulatedSignal, device_personality, make_emulator
 
@@ -131,7 +131,7 @@ class TimingSink:
 
 def run_session(device: str, seconds: float, options: dict | None = None, seed: int = 3) -> dict:
     """One emulated session through the live path; the figures of that session."""
-    from emgspasm.live import LiveRunner, make_pipeline_factory
+    from emgspasm.live.runner import LiveRunner, make_pipeline_factory
     from firmware_bridge.devices import get_device, open_source
     from firmware_bridge.transports import Backoff
 

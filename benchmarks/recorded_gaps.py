@@ -24,9 +24,9 @@ import mne
 import numpy as np
 
 import emgspasm.io as eio
-from emgspasm.live import LiveRunner, make_pipeline_factory
-from emgspasm.live_emulate import emulator_uv
-from emgspasm.live_sinks import RecordingSink
+from emgspasm.live.emulate import emulator_uv
+from emgspasm.live.runner import LiveRunner, make_pipeline_factory
+from emgspasm.live.sinks import RecordingSink
 from firmware_bridge.devices import get_device, open_source
 from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
 from firmware_bridge.transports import Backoff

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from emgspasm.evaluate import score
 from emgspasm.events import Event
-from emgspasm.live_terminal import format_alert, format_event
+from emgspasm.live.terminal import format_alert, format_event
 from emgspasm.pipeline import Pipeline
 
 BLOCK_S = 0.02

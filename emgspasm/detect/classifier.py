@@ -30,21 +30,33 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emgspasm.detect.episode_features import FEATURE_NAMES
-from emgspasm.detect.model_file import (  # noqa: F401  (NONE_LABEL: re-exported)
+from emgspasm.detect.model_file import (
     MODEL_CLASSES,
-    NONE_LABEL,
     ModelFileError,
     check_archive,
     check_contents,
 )
+from emgspasm.detect.model_file import (
+    NONE_LABEL as NONE_LABEL,  # the pipeline and training read it from here
+)
 from emgspasm.detect.tree_predict import TreeEnsemblePredictor
+from emgspasm.detect.walk_file import (
+    MATCH_ATOL,
+    MATCH_RTOL,
+    PROBE_ROWS,
+    PROBE_SCALE,
+    WALK_SUFFIX,
+    file_digest,
+    load_walk,
+    save_walk,
+    walk_path,
+)
 
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
 # scikit-learn and skops are imported where a skops file is read or written, or an estimator
 # made: a model with a current tree-walk file runs without them (module docstring).
-
 
 DEFAULT_MODEL = "default.skops"
 
@@ -186,8 +198,6 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
         raise FileNotFoundError(f"{path}: no model file (train one with `emgspasm train`)")
     # Loading and auditing a skops file takes ~0.5 s; a batch analysing many files loads it
     # once per process (keyed by modification time, so a retrained file is picked up).
-    from emgspasm.detect.walk_file import walk_path
-
     walk = walk_path(path)
     walk_mtime = walk.stat().st_mtime_ns if walk.exists() and walk != path else None
     return _load_cached(path, path.stat().st_mtime_ns, walk_mtime)
@@ -195,8 +205,6 @@ def load_model(path: str | Path | None = None) -> EpisodeModel:
 
 def _load(path: Path) -> EpisodeModel:
     """The model of a skops file (by its walk file when current) or of a walk file."""
-    from emgspasm.detect.walk_file import WALK_SUFFIX, file_digest, load_walk, walk_path
-
     if path.suffix == WALK_SUFFIX:
         walker, names, recipe, _ = load_walk(path, MODEL_CLASSES)
         return EpisodeModel.from_walk(walker, names, recipe, path.with_suffix(".skops"))
@@ -243,48 +251,6 @@ def load_skops(path: Path) -> EpisodeModel:
     return EpisodeModel(estimator, feature_names, recipe)
 
 
-def export_walk(skops_path: str | Path, out: str | Path | None = None, *,
-                probe_rows: int | None = None) -> Path:
-    """Make the walk file of an existing skops model (default: `walk_path(skops_path)`),
-    written by `emgspasm train` and `emgspasm train --convert`.
-
-    The skops file is loaded with every check `load_model` applies; the walk built from it
-    must reproduce scikit-learn's `predict_proba` on `probe_rows` random feature rows (and the
-    walk read back from the file must equal it bit for bit), else nothing is written and a
-    `ModelFileError` says why. Imports scikit-learn and skops: a training-time tool.
-    """
-    from emgspasm.detect.walk_file import (
-        MATCH_ATOL,
-        MATCH_RTOL,
-        PROBE_ROWS,
-        PROBE_SCALE,
-        file_digest,
-        load_walk,
-        save_walk,
-        walk_path,
-    )
-
-    skops_path = Path(skops_path).resolve()
-    model = load_skops(skops_path)
-    estimator = model.estimator
-    fast = TreeEnsemblePredictor(estimator)
-    probe = np.random.default_rng(0).normal(0.0, PROBE_SCALE,
-                                            size=(probe_rows or PROBE_ROWS,
-                                                  len(FEATURE_NAMES)))
-    if not np.allclose(fast.predict_proba(probe), estimator.predict_proba(probe),
-                       rtol=MATCH_RTOL, atol=MATCH_ATOL):
-        raise ModelFileError(f"{skops_path}: the tree walk does not reproduce scikit-learn's "
-                             "predict_proba for this model; no walk file written")
-    target = Path(out) if out is not None else walk_path(skops_path)
-    save_walk(fast, target, feature_names=model.feature_names, recipe=model.recipe,
-              source_digest=file_digest(skops_path))
-    back, _, _, _ = load_walk(target)
-    if not np.array_equal(back.predict_proba(probe), fast.predict_proba(probe)):
-        target.unlink()
-        raise ModelFileError(f"{target}: the walk read back differs from the one written")
-    return target
-
-
 def _is_trusted_class(name: str) -> bool:
     """True if `name` ("package.module.Class") is a class that scikit-learn or numpy define.
 
@@ -299,3 +265,35 @@ def _is_trusted_class(name: str) -> bool:
     except (ImportError, AttributeError):
         return False
     return isinstance(obj, type) and obj.__module__.split(".")[0] in _TRUSTED_PACKAGES
+
+
+def export_walk(skops_path: str | Path, out: str | Path | None = None, *,
+                probe_rows: int = PROBE_ROWS) -> Path:
+    """Make the walk file of an existing skops model (default: `walk_path(skops_path)`).
+
+    The skops file is loaded with every check `load_model` applies; the walk built from it
+    must reproduce scikit-learn's `predict_proba` on `probe_rows` random feature rows (and the
+    walk read back from the file must equal it bit for bit), else nothing is written and a
+    `ModelFileError` says why. Imports scikit-learn and skops: a training-time tool, so it
+    lives here and not in `emgspasm.detect.walk_file` (which must load without them, and
+    which this module imports: the other way round would be an import circle).
+    """
+
+    skops_path = Path(skops_path).resolve()
+    model = load_skops(skops_path)
+    estimator = model.estimator
+    fast = TreeEnsemblePredictor(estimator)
+    probe = np.random.default_rng(0).normal(0.0, PROBE_SCALE,
+                                            size=(probe_rows, len(FEATURE_NAMES)))
+    if not np.allclose(fast.predict_proba(probe), estimator.predict_proba(probe),
+                       rtol=MATCH_RTOL, atol=MATCH_ATOL):
+        raise ModelFileError(f"{skops_path}: the tree walk does not reproduce scikit-learn's "
+                             "predict_proba for this model; no walk file written")
+    target = Path(out) if out is not None else walk_path(skops_path)
+    save_walk(fast, target, feature_names=model.feature_names, recipe=model.recipe,
+              source_digest=file_digest(skops_path))
+    back, _, _, _ = load_walk(target)
+    if not np.array_equal(back.predict_proba(probe), fast.predict_proba(probe)):
+        target.unlink()
+        raise ModelFileError(f"{target}: the walk read back differs from the one written")
+    return target

@@ -30,17 +30,17 @@ import numpy as np
 from emgspasm.detect.episode_features import FEATURE_NAMES
 from emgspasm.events import LABELS
 
-NONE_LABEL = "none"
-"""Training label of episodes that match no true event (noise, crosstalk)."""
-
-MODEL_CLASSES = frozenset(LABELS) | {NONE_LABEL}
-"""The answers a model file may give: anything else would become an unknown event label."""
-
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
 # scikit-learn is imported inside the functions that check an estimator: `check_archive`
 # also guards the tree-walk files (`emgspasm.detect.walk_file`), which load without it.
+
+NONE_LABEL = "none"
+"""Training label of episodes that match no true event (noise, crosstalk)."""
+
+MODEL_CLASSES = frozenset(LABELS) | {NONE_LABEL}
+"""The answers a model file may give: anything else would become an unknown event label."""
 
 MAX_MODEL_UNPACKED_BYTES = 32 * 2**20
 """Largest total a model archive may unpack to. The estimator `emgspasm train` fits has a fixed

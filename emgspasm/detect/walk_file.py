@@ -5,8 +5,8 @@ Why: importing scikit-learn and skops and building the estimator from a skops fi
 `predict_proba` at every load another 0.3-2 s (720 OpenMP regions on a busy machine), for a
 model that only ever runs through `emgspasm.detect.tree_predict.TreeEnsemblePredictor`. So
 `emgspasm train` writes, beside ``X.skops``, ``X.npz``: the predictor's arrays, checked against
-scikit-learn once, when the file is written (`export_walk`; ``emgspasm train --convert X.skops``
-makes one for an existing model without retraining).
+scikit-learn once, when the file is written (`emgspasm.detect.classifier.export_walk`;
+``emgspasm train --convert X.skops`` makes one for an existing model without retraining).
 
 Safety, as for skops files (`emgspasm.detect.model_file`): the file is an ``.npz`` read with
 ``allow_pickle=False`` (numbers and strings only, nothing that runs code), after the same

@@ -7,7 +7,7 @@ know what was sent. So the signal is addressed by absolute sample index and loop
 
 Conversion from µV uses the device codec's own `from_uv` (rounding and clipping to the wire's
 range), so what the host decodes is exactly ``codec.to_uv(counts)``. Resampling a recording to
-the device rate is signal processing and belongs to emgspasm (`emgspasm.live_emulate`), not here.
+the device rate is signal processing and belongs to emgspasm (`emgspasm.live.emulate`), not here.
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ import pytest
 from live_support import LABELS, dummy_model, stop_when_sent
 
 import emgspasm.io as eio
-from emgspasm.cli_live import main as live_main
-from emgspasm.live import LiveRunner, make_pipeline_factory
-from emgspasm.live_emulate import emulator_uv
-from emgspasm.live_sources import open_replay
+from emgspasm.cli.live import main as live_main
+from emgspasm.live.emulate import emulator_uv
+from emgspasm.live.runner import LiveRunner, make_pipeline_factory
+from emgspasm.live.sources import open_replay
 from emgspasm.recording import Recording
 from firmware_bridge.devices import get_device, open_source
 from firmware_bridge.emulators import EmulatedSignal, FaultPlan, device_personality, make_emulator
@@ -83,7 +83,7 @@ def test_emulate_devices_and_stream_from_the_command_line(tmp_path, capsys) -> N
         ["a", "b"])))  # any recording can be the signal source
     model = dummy_model().save(tmp_path / "m.skops")
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "emgspasm.cli_live", "emulate", "--device", "emgf-ble",
+        [sys.executable, "-m", "emgspasm.cli.live", "emulate", "--device", "emgf-ble",
          "--source", str(tmp_path / "src.csv"), "--duration", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -4,7 +4,7 @@ stand-in model file (`live_support.dummy_model`) so the test does not depend on,
 loading, the shipped classifier.
 
 Runs ``python -m emgspasm.cli`` once the lead has wired `add_live_commands` into it, else
-``python -m emgspasm.cli_live`` (the same commands, standalone).
+``python -m emgspasm.cli.live`` (the same commands, standalone).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import pytest
 from live_support import dummy_model
 
 import emgspasm.io as eio
-from emgspasm.cli_live import main as live_main
+from emgspasm.cli.live import main as live_main
 
 
 def _cli() -> list[str]:
     from emgspasm.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    module = "emgspasm.cli" if "stream" in sub.choices else "emgspasm.cli_live"
+    module = "emgspasm.cli" if "stream" in sub.choices else "emgspasm.cli.live"
     return [sys.executable, "-m", module]
 
 

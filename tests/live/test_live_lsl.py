@@ -19,7 +19,7 @@ RESOLVE_S = 10.0
 
 
 def test_alerts_and_their_resolution_reach_the_marker_stream() -> None:
-    from emgspasm.live_lsl import LslSink
+    from emgspasm.live.lsl import LslSink
 
     sink = LslSink("emgspasm-test-markers", signal=False)
     [info] = pylsl.resolve_byprop("source_id", "emgspasm-test-markers-events", 1, RESOLVE_S)

@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from emgspasm.live_queue import BlockQueue, QueueClosed
+from emgspasm.live.queue import BlockQueue, QueueClosed
 from firmware_bridge.transports import SampleBlock
 
 

@@ -16,8 +16,8 @@ import pytest
 from live_support import dummy_model
 
 import emgspasm.io as eio
-from emgspasm.cli_live import main as live_main
-from emgspasm.live_emulate import emulator_uv
+from emgspasm.cli.live import main as live_main
+from emgspasm.live.emulate import emulator_uv
 from firmware_bridge.devices import get_device
 from firmware_bridge.emulators import EmulatedSignal, PtyDevice, device_personality
 
@@ -314,7 +314,7 @@ def test_a_stalled_host_reports_no_loss_from_a_counterless_device(tmp_path: Path
 def test_the_summary_shows_counter_jumps_apart_from_loss() -> None:
     """Issue 11, item 6 counted EMGF counter jumps (a reset or corrupted counter, never loss);
     the session summary must show them, not only the JSON of the codec's stats."""
-    from emgspasm.live import LiveRunner
+    from emgspasm.live.runner import LiveRunner
     from firmware_bridge.transports.source import Source, SourceStats
 
     class Stub(Source):

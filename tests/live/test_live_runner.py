@@ -20,11 +20,11 @@ from live_support import LABELS, dummy_model, stop_when_sent
 
 import emgspasm.io as eio
 from emgspasm.analyze import analyze
-from emgspasm.live import LiveRunner, make_pipeline_factory
-from emgspasm.live_emulate import emulator_uv
-from emgspasm.live_sinks import EventsJsonlSink, RecordingSink
-from emgspasm.live_sources import RecordingSource, open_replay
-from emgspasm.live_summary import LiveSummary
+from emgspasm.live.emulate import emulator_uv
+from emgspasm.live.runner import LiveRunner, make_pipeline_factory
+from emgspasm.live.sinks import EventsJsonlSink, RecordingSink
+from emgspasm.live.sources import RecordingSource, open_replay
+from emgspasm.live.summary import LiveSummary
 from emgspasm.recording import Recording
 from firmware_bridge.devices import get_device, open_source
 from firmware_bridge.emulators import EmulatedSignal, FaultPlan, PtyDevice, device_personality
@@ -143,7 +143,7 @@ def test_a_recording_replays_through_the_live_path_like_analyze(tmp_path) -> Non
 
 
 def test_without_a_model_file_the_session_still_records(monkeypatch) -> None:
-    import emgspasm.live as live_module
+    import emgspasm.live.runner as live_module
 
     def missing(path=None):
         raise FileNotFoundError("no model")
@@ -169,8 +169,8 @@ def test_alerts_reach_the_sinks_before_their_events(tmp_path) -> None:
     # before the cramp's event, and the terminal shows it as an ongoing line.
     import io
 
-    from emgspasm.live_sinks import Sink
-    from emgspasm.live_terminal import TerminalSink
+    from emgspasm.live.sinks import Sink
+    from emgspasm.live.terminal import TerminalSink
     from emgspasm.simulate import simulate
 
     class Heard(Sink):

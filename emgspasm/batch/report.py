@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from emgspasm.batch import AnalysisResult
+from emgspasm.batch.cache import AnalysisResult
 from emgspasm.events import read_events
 
 

@@ -1,7 +1,7 @@
 """The live commands of the `emgspasm` CLI: ``stream``, ``replay``, ``emulate``, ``devices``.
 
 `add_live_commands(subparsers)` adds them to the main parser (docs/architecture.md#contracts); this
-module also runs on its own (``python -m emgspasm.cli_live stream ...``). Exit codes: 0 done,
+module also runs on its own (``python -m emgspasm.cli.live stream ...``). Exit codes: 0 done,
 1 the session failed (port cannot be opened, device not found, decode error, no valid frame
 from the device, or an output such as a recording failed part-way: the session went on
 without it), 2 bad usage (unknown device, no port, a BLE device without bleak installed,
@@ -28,7 +28,7 @@ from typing import Any
 
 CAPTURE_SUFFIX = ".emgcap"
 
-log = logging.getLogger("emgspasm.cli_live")
+log = logging.getLogger("emgspasm.cli.live")
 
 INTERRUPTED = 130
 """Exit code after a second Ctrl-C (the shell's 128 + SIGINT)."""
@@ -70,12 +70,12 @@ def _error(message: str, code: int) -> int:
 # ---- stream / replay -------------------------------------------------------------------
 
 def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source_id: str) -> list:
-    from emgspasm.live_sinks import EventsJsonlSink, RecordingSink
-    from emgspasm.live_terminal import TerminalSink
+    from emgspasm.live.sinks import EventsJsonlSink, RecordingSink
+    from emgspasm.live.terminal import TerminalSink
 
     sinks: list = []
     if args.lsl:
-        from emgspasm.live_lsl import LslSink
+        from emgspasm.live.lsl import LslSink
 
         sinks.append(LslSink(source_id))
     sinks += [RecordingSink(path) for path in records]
@@ -89,9 +89,9 @@ def _sinks(args: argparse.Namespace, records: Sequence[str], source: Any, source
 def _summary_only() -> Any:
     """With --quiet: a sink printing nothing but the final summary line (the `Sink` base
     ignores blocks, events and alerts, so a sink method added later cannot end a quiet
-    session). Defined here, not at module level, because `emgspasm.live_sinks` imports numpy
+    session). Defined here, not at module level, because `emgspasm.live.sinks` imports numpy
     and the device layer, which `emgspasm --help` must not wait for."""
-    from emgspasm.live_sinks import Sink
+    from emgspasm.live.sinks import Sink
 
     class _SummaryOnly(Sink):
         def describe(self) -> str:
@@ -135,14 +135,14 @@ async def _run(runner: Any) -> Any:
 
 def _check_lsl(args: argparse.Namespace) -> None:
     if args.lsl:
-        from emgspasm.live_lsl import import_pylsl
+        from emgspasm.live.lsl import import_pylsl
 
         import_pylsl()
 
 
 def _session(args: argparse.Namespace, source: Any, records: Sequence[str], source_id: str,
              device: str | None = None) -> int:
-    from emgspasm.live import LiveRunner, make_pipeline_factory
+    from emgspasm.live.runner import LiveRunner, make_pipeline_factory
 
     factory, mode = make_pipeline_factory(args.model)
     sinks = _sinks(args, records, source, source_id)
@@ -169,7 +169,7 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
 
 def cmd_stream(args: argparse.Namespace) -> int:
     """``emgspasm stream``: a device through the live pipeline."""
-    from emgspasm.live_lsl import LslUnavailable
+    from emgspasm.live.lsl import LslUnavailable
     from firmware_bridge.devices import TransportUnavailable, open_source
 
     _setup_logging(args.quiet)
@@ -193,8 +193,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """``emgspasm replay``: a capture or recording through the live path."""
     from emgspasm.io.errors import RecordingError
-    from emgspasm.live_lsl import LslUnavailable
-    from emgspasm.live_sources import open_replay
+    from emgspasm.live.lsl import LslUnavailable
+    from emgspasm.live.sources import open_replay
     from firmware_bridge.transports.capture import CaptureError
 
     _setup_logging(args.quiet)
@@ -214,7 +214,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_emulate(args: argparse.Namespace) -> int:
     """``emgspasm emulate``: a virtual device until Ctrl-C (or --duration): a pty for a serial
     device, a peripheral on a private BLE test stack for a BLE device."""
-    from emgspasm.live_emulate import emulator_uv
+    from emgspasm.live.emulate import emulator_uv
     from firmware_bridge.devices import TransportUnavailable, get_device
     from firmware_bridge.emulators import FaultPlan, device_personality, make_emulator
 
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for ``python -m emgspasm.cli_live``."""
+    """Entry point for ``python -m emgspasm.cli.live``."""
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emgspasm.analyze import AnalyzeOptions
-from emgspasm.batch_run import run_batch
+from emgspasm.batch.run import run_batch
 from emgspasm.simulate import simulate, write_simulation
 
 
@@ -109,7 +109,7 @@ def test_dask_local_cluster_gives_bit_identical_results(recordings, tmp_path):
 
 def test_a_crash_mid_rerun_never_leaves_a_record_vouching_for_its_outputs(
         recordings, tmp_path, monkeypatch):
-    import emgspasm.batch
+    import emgspasm.batch.task
 
     good = recordings[:1]
     assert run_batch(good, tmp_path)[0].ok
@@ -118,7 +118,7 @@ def test_a_crash_mid_rerun_never_leaves_a_record_vouching_for_its_outputs(
         raise KeyboardInterrupt  # Ctrl-C (or the OOM killer) half way through a rerun
 
     with monkeypatch.context() as m:
-        m.setattr(emgspasm.batch, "analyze", interrupted)
+        m.setattr(emgspasm.batch.task, "analyze", interrupted)
         with pytest.raises(KeyboardInterrupt):
             run_batch(good, tmp_path, AnalyzeOptions(mains_hz=(60.0,)))
     (again,) = run_batch(good, tmp_path)
@@ -127,16 +127,16 @@ def test_a_crash_mid_rerun_never_leaves_a_record_vouching_for_its_outputs(
 
 def test_an_unexpected_exception_is_one_recordings_error_not_the_batchs(
         recordings, tmp_path, monkeypatch):
-    import emgspasm.batch
+    import emgspasm.batch.task
 
-    real = emgspasm.batch.analyze
+    real = emgspasm.batch.task.analyze
 
     def buggy(path, *args, **kwargs):
         if Path(path).name == "rec1.edf":
             raise IndexError("a bug")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(emgspasm.batch, "analyze", buggy)
+    monkeypatch.setattr(emgspasm.batch.task, "analyze", buggy)
     results = run_batch(recordings[:3], tmp_path)
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error == "IndexError: a bug"

@@ -1,7 +1,7 @@
 """The record a batch keeps of each recording, and when a rerun may skip that recording.
 
 `AnalysisResult` is the record (`<stem>.result.json`), `BatchOutputs` what was asked of it, and
-`Fingerprint` what it was made from; they live here, upstream of `emgspasm.batch`, because
+`Fingerprint` what it was made from; they live here, upstream of `emgspasm.batch.task`, because
 deciding whether a stored record is current needs all three and nothing of the analysis itself.
 A rerun may skip a recording when its results are *current*.
 

@@ -16,8 +16,8 @@ sample's arrival to the event it decided (median, p99).
 Example::
 
     from firmware_bridge.devices import open_source
-    from emgspasm.live import LiveRunner
-    from emgspasm.live_sinks import EventsJsonlSink
+    from emgspasm.live.runner import LiveRunner
+    from emgspasm.live.sinks import EventsJsonlSink
 
     source = open_source("cyton", port="/dev/ttyUSB0")
     summary = asyncio.run(LiveRunner(source, [EventsJsonlSink("ev.jsonl")], duration_s=60).run())
@@ -37,10 +37,10 @@ from typing import Any
 from emgspasm.alerts import Alert
 from emgspasm.detect.classifier import EpisodeModel, load_model
 from emgspasm.events import Event
-from emgspasm.live_latency import LatencyMeter
-from emgspasm.live_queue import BlockQueue
-from emgspasm.live_sinks import Sink
-from emgspasm.live_summary import LiveSummary
+from emgspasm.live.latency import LatencyMeter
+from emgspasm.live.queue import BlockQueue
+from emgspasm.live.sinks import Sink
+from emgspasm.live.summary import LiveSummary
 from emgspasm.pipeline import Pipeline
 from firmware_bridge.transports.block import SampleBlock
 from firmware_bridge.transports.source import Source
@@ -90,7 +90,7 @@ class LiveRunner:
     Parameters
     ----------
     source : any `firmware_bridge` `Source` (serial, capture replay, recording replay).
-    sinks : where blocks and events go (`live_sinks`, `live_terminal`, `live_lsl`).
+    sinks : where blocks and events go (`emgspasm.live.sinks`, `.terminal`, `.lsl`).
     pipeline_factory : see `make_pipeline_factory` (default: the shipped model, or detect-only).
     duration_s : stop after this many seconds of wall-clock time (None: until the source ends
         or `stop()`).

@@ -20,7 +20,7 @@ import numpy as np
 
 from emgspasm.analyze import AnalyzeOptions, ChunkObserver, analyze
 from emgspasm.atomic import write_text_atomic
-from emgspasm.batch_cache import AnalysisResult, BatchOutputs, Fingerprint, result_path_for
+from emgspasm.batch.cache import AnalysisResult, BatchOutputs, Fingerprint, result_path_for
 from emgspasm.detect.config import DetectorConfig
 from emgspasm.detect.decision import hidden_labels
 from emgspasm.events import LABELS, write_events

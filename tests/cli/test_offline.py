@@ -102,7 +102,7 @@ def test_a_rate_that_cannot_show_twitches_is_said_once_per_recording(tmp_path):
     import json as _json
 
     from emgspasm.cli import main as _main
-    from emgspasm.live_summary import LiveSummary
+    from emgspasm.live.summary import LiveSummary
     from emgspasm.simulate import simulate, write_simulation
 
     write_simulation(simulate(20.0, fs=200.0, n_channels=2, seed=4, scenario="rest"),

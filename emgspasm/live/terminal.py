@@ -25,8 +25,8 @@ import numpy as np
 from emgspasm.alerts import Alert
 from emgspasm.dsp.quality import quality_features
 from emgspasm.events import Event
-from emgspasm.live_sinks import Sink
-from emgspasm.live_summary import LiveSummary
+from emgspasm.live.sinks import Sink
+from emgspasm.live.summary import LiveSummary
 from firmware_bridge.transports.block import SampleBlock
 from firmware_bridge.transports.source import SourceStats
 

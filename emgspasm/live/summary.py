@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass(slots=True)
 class LiveSummary:
-    """Counts of one live session (see `emgspasm.live.LiveRunner`)."""
+    """Counts of one live session (see `emgspasm.live.runner.LiveRunner`)."""
 
     source: str = ""
     wall_s: float = 0.0

@@ -5,8 +5,8 @@ complete even when the detector sheds load), `events()` as events are decided an
 sustained events are announced while in progress. Every method
 must be quick; anything slow gets its own thread or queue (see the terminal sink). A sink that
 raises (a full disk, a folder it may not write to) is reported by its `describe()` and dropped;
-the session goes on with the others (`emgspasm.live.LiveRunner`), so file sinks open their files
-in `start()`, inside the session, not when they are made.
+the session goes on with the others (`emgspasm.live.runner.LiveRunner`), so file sinks open
+their files in `start()`, inside the session, not when they are made.
 
 `RecordingSink` writes the decoded signal through `emgspasm.io.open_writer` (BDF+, EDF+ or CSV by
 extension) with every gap in the format's own way (BDF+/EDF+: filler on the real time axis
@@ -30,7 +30,7 @@ from firmware_bridge.transports.block import SampleBlock
 
 if TYPE_CHECKING:
     from emgspasm.io.base import RecordingWriter
-    from emgspasm.live_summary import LiveSummary
+    from emgspasm.live.summary import LiveSummary
 
 
 class Sink:

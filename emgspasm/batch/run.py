@@ -7,7 +7,7 @@ The executors differ only in where the pure per-recording function runs:
 - a Dask distributed cluster (``scheduler="tcp://host:8786"``), whose workers must see the
   same paths (a shared filesystem), as for any Dask file job.
 Results come back in input order. Recordings whose results are current are skipped (see
-`emgspasm.batch_cache`) unless ``force``; two inputs that would write the same output names
+`emgspasm.batch.cache`) unless ``force``; two inputs that would write the same output names
 are refused with an error entry rather than silently overwriting each other. Progress goes to
 two tqdm bars, files and samples (samples are counted per chunk in this process and in pool
 workers; from a Dask cluster they arrive per finished file). A job that raises becomes that
@@ -32,8 +32,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from emgspasm.analyze import AnalyzeOptions
-from emgspasm.batch import AnalysisResult, BatchOutputs, Progress, analyze_recording, failed
-from emgspasm.batch_cache import current_result
+from emgspasm.batch.cache import AnalysisResult, BatchOutputs, current_result
+from emgspasm.batch.task import Progress, analyze_recording, failed
 
 
 def run_batch(paths: Sequence[str | Path], out_dir: str | Path,

@@ -1,14 +1,17 @@
-"""The `emgspasm` command line (argparse subcommands; docs/architecture.md#contracts)."""
+"""The commands that need no device: ``analyze``, ``simulate``, ``evaluate``, ``train``, ``demo``.
+
+`add_offline_commands(subparsers)` adds them to the `emgspasm` parser (`emgspasm.cli`;
+docs/architecture.md#contracts). Each handler imports what it needs when it runs, so building
+the parser (``emgspasm --help``) imports none of numpy, scipy or the pipeline.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-
-from emgspasm import __version__
+from typing import Any
 
 
 def _pairs(text: str) -> list[tuple[int, int]]:
@@ -72,8 +75,9 @@ def _count(text: str) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from emgspasm.analyze import AnalyzeOptions
-    from emgspasm.batch import BatchOutputs, summary_table
-    from emgspasm.batch_run import run_batch
+    from emgspasm.batch.cache import BatchOutputs
+    from emgspasm.batch.run import run_batch
+    from emgspasm.batch.task import summary_table
 
     if args.model:
         from emgspasm.detect.classifier import load_model
@@ -108,7 +112,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         summary_ok = False
     failed = [r for r in results if not r.ok]
     if args.report:
-        from emgspasm.batch_report import write_batch_summary
+        from emgspasm.batch.report import write_batch_summary
 
         try:
             print(f"report: {write_batch_summary(results, out / 'summary.html')}")
@@ -183,12 +187,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="emgspasm", description=(
-        "Label cramps, twitches and rigidity in surface EMG, live and on recordings."))
-    p.add_argument("--version", action="version", version=f"emgspasm {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def add_offline_commands(sub: Any) -> None:
+    """Add analyze, simulate, evaluate, train and demo to the subparsers `sub`."""
     a = sub.add_parser("analyze", help="analyse recordings (EDF/BDF/CSV/text) into event files")
     a.add_argument("paths", nargs="+", help="recordings to analyse")
     a.add_argument("--out", required=True, help="output directory (DIR/<stem>.events.jsonl)")
@@ -264,17 +264,3 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulator seed: the same seed gives the same session (default 7)")
     d.add_argument("--realtime", action="store_true", help="pace the stream at real time")
     d.set_defaults(func=cmd_demo)
-
-    from emgspasm.cli_live import add_live_commands
-
-    add_live_commands(sub)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
