@@ -44,6 +44,16 @@ class StreamCounts:
     bad_frames: int = 0
     skipped_bytes: int = 0
 
+    def add_block(self, n: int, lost_min: int = 0, lost_max: int = 0, estimate: int = 0) -> None:
+        """Account one block of `n` samples with `lost_min`..`lost_max` missing before it, of
+        which the timeline took `estimate`: a gap counts when loss was possible (max > 0)."""
+        self.samples_received += n
+        if lost_max > 0:
+            self.gaps += 1
+            self.samples_lost_min += lost_min
+            self.samples_lost_max += lost_max
+            self.samples_lost += estimate
+
     def stream_counts(self) -> dict[str, Any]:
         """These counts by name (not a subclass's own fields): what a summary takes over."""
         return {f.name: getattr(self, f.name) for f in fields(StreamCounts)}
