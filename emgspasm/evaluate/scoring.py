@@ -120,6 +120,7 @@ def score(
         for a, row in r.confusion.items():
             for b, n in row.items():
                 confusion[a][b] += n
+    # The report's fields by keyword: alike in shape only to other records' construction.
     return Report(
         labels=pooled,
         overall=overall,

@@ -12,40 +12,19 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 
 from emgspasm.io.errors import RecordingError, where
 from emgspasm.io.timegrid import Placement
 from emgspasm.recording import Annotation
+from firmware_bridge.closing import ClosedOnExit
 
 SPAN_READ_SAMPLES = 1 << 16
 """Block size `read_span` asks sequential formats for while skipping to a span."""
 
 
-class _ClosedOnExit:
-    """``with`` support shared by readers and writers: leaving the block, even through an
-    exception, calls `close`, so a handle is released and what was written is kept."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    # firmware_bridge has these two methods too: neither package may need the other for them.
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class RecordingReader(_ClosedOnExit, ABC):
+class RecordingReader(ClosedOnExit, ABC):
     """An open recording, read incrementally.
 
     Subclasses implement `_inspect`, which fills in the attributes (after checking the file well
@@ -197,7 +176,7 @@ class RecordingReader(_ClosedOnExit, ABC):
         )
 
 
-class RecordingWriter(_ClosedOnExit, ABC):
+class RecordingWriter(ClosedOnExit, ABC):
     """A recording being written block by block, so nothing has to fit in memory.
 
     ``write`` appends samples (µV, shape (n, n_channels)); ``add_gap`` marks samples lost at the

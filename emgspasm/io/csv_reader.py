@@ -18,7 +18,7 @@ import numpy as np
 from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, where
 from emgspasm.io.sidecar import read_sidecar
-from emgspasm.io.textblocks import (
+from emgspasm.io.textblocks import (  # as timevalue_text: an import list, not logic
     NUMBER,
     LineBlock,
     complete_lines,

@@ -30,7 +30,7 @@ import numpy as np
 
 from emgspasm.io.base import RecordingReader
 from emgspasm.io.errors import RecordingError, RecordingWarning, where
-from emgspasm.io.textblocks import (
+from emgspasm.io.textblocks import (  # as csv_reader: an import list, not logic
     CLEAN_LINE,
     NUMBER,
     LineBlock,

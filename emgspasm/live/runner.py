@@ -179,20 +179,9 @@ class LiveRunner:
         """The counts so far."""
         s = self.source.stats
         return LiveSummary(
+            **s.stream_counts(),
             source=getattr(self.source, "name", "source"),
             wall_s=self.clock() - self._t0,
-            samples_received=s.samples_received,
-            samples_lost=s.samples_lost,
-            samples_lost_min=s.samples_lost_min,
-            samples_lost_max=s.samples_lost_max,
-            gaps=s.gaps,
-            reconnects=s.reconnects,
-            outage_s=s.outage_s,
-            restarts=s.restarts,
-            counter_jumps=s.counter_jumps,
-            stalls=s.stalls,
-            bad_frames=s.bad_frames,
-            skipped_bytes=s.skipped_bytes,
             rate_changes=s.rate_changes,
             shed_blocks=self.queue.shed_blocks,
             shed_samples=self.queue.shed_samples,

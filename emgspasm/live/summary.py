@@ -10,29 +10,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from firmware_bridge.transports.source import StreamCounts
+
 
 @dataclass(slots=True)
-class LiveSummary:
-    """Counts of one live session (see `emgspasm.live.runner.LiveRunner`)."""
+class LiveSummary(StreamCounts):
+    """Counts of one live session (see `emgspasm.live.runner.LiveRunner`): its source's
+    `StreamCounts` (taken over from the source's stats), then what the session adds."""
 
     source: str = ""
     wall_s: float = 0.0
-    samples_received: int = 0
-    samples_lost: int = 0
-    samples_lost_min: int = 0
-    samples_lost_max: int = 0
-    gaps: int = 0
-    reconnects: int = 0
-    outage_s: float = 0.0
-    restarts: int = 0
-    counter_jumps: int = 0
-    """Of the `restarts`, counter jumps the elapsed time cannot explain (a device reset, a
-    corrupted counter, a stale backlog): shown apart from loss, never counted as lost."""
-    stalls: int = 0
-    """Devices without a counter: late bursts that made up their shortfall (host or link
-    stalls): data late, not lost."""
-    bad_frames: int = 0
-    skipped_bytes: int = 0
     shed_blocks: int = 0
     shed_samples: int = 0
     display_lines_shed: int = 0
@@ -83,5 +70,7 @@ class LiveSummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict (JSON-able)."""
-        return asdict(self)
+        """A plain dict (JSON-able), led by `source` and `wall_s` as it always was: summary
+        files stay alike even though the shared counts are declared first."""
+        counts = asdict(self)
+        return {"source": counts.pop("source"), "wall_s": counts.pop("wall_s"), **counts}

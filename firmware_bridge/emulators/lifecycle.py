@@ -9,34 +9,23 @@ counts are the core's, read the same way (`DeviceFront`).
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+
+from firmware_bridge.closing import ClosedOnExit
 
 if TYPE_CHECKING:
     from firmware_bridge.emulators.core import DeviceCore, EmulatorStats
 
 
-class StartedInWith:
-    """Mixin: `__enter__` calls `start()`, `__exit__` calls `close()`."""
+class StartedInWith(ClosedOnExit):
+    """Mixin: `__enter__` calls `start()` first; leaving closes, as for any `ClosedOnExit`."""
 
     def start(self) -> Any:
         raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
-
-    # The with-protocol as in emgspasm.io.base and transports.capture: emulators import neither.
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class DeviceFront:

@@ -78,11 +78,9 @@ class AsciiLinesCodec(Codec):
         max_line: int = 256,
         check_range: bool = True,
     ) -> None:
-        super().__init__()
-        self._n = n_channels
+        super().__init__(n_channels, fs)
         self.has_seq = has_seq
         self.has_time = has_time
-        self._fs = fs
         self.vref, self.bits, self.gain = vref, bits, gain
         self.seq_modulus = seq_modulus
         self.max_line = max_line
@@ -109,10 +107,6 @@ class AsciiLinesCodec(Codec):
         self._dev_clock = 0.0  # unwrapped device time, seconds
         self._first_host: tuple[float, int] | None = None
         self._n_received = 0
-
-    @property
-    def n_channels(self) -> int:
-        return self._n
 
     @property
     def fs(self) -> float | None:

@@ -133,8 +133,12 @@ class Codec(ABC):
     counter_modulus: ClassVar[int | None] = None
     message_framed: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(self, n_channels: int = 0, fs: float | None = None) -> None:
+        """`n_channels` and `fs` are the format's, fixed or from the codec's settings; a codec
+        that learns them from the stream (EMGF, ASCII lines) overrides the properties."""
         self._stats = DecoderStats()
+        self._n = n_channels
+        self._fs = fs
 
     @property
     def stats(self) -> DecoderStats:
@@ -142,14 +146,14 @@ class Codec(ABC):
         return replace(self._stats)
 
     @property
-    @abstractmethod
     def n_channels(self) -> int:
         """Channels per sample row (0 while unknown, e.g. EMGF before the first frame)."""
+        return self._n
 
     @property
-    @abstractmethod
     def fs(self) -> float | None:
         """Nominal sampling rate in Hz (None while unknown)."""
+        return self._fs
 
     @property
     @abstractmethod

@@ -93,11 +93,9 @@ class BitalinoCodec(ByteStreamCodec):
         strict: bool = True,
         confirm: int = 2,
     ) -> None:
-        super().__init__()
-        self._n = n_channels
+        super().__init__(n_channels, fs)
         self._frame_len = frame_length(n_channels)
         self._bits = channel_bits(n_channels)
-        self._fs = fs
         self._gain = gain
         self._vcc = vcc
         self.strict = strict
@@ -110,15 +108,7 @@ class BitalinoCodec(ByteStreamCodec):
         self._after_cut = False  # flushed: the next frame follows a cut, not a resync
         self._last_seq = 0
 
-    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
-    @property
-    def n_channels(self) -> int:
-        return self._n
-
-    @property
-    def fs(self) -> float:
-        return self._fs
-
+    # The rest of the Codec interface (n_channels and fs are the base's): alike in shape only.
     @property
     def frame_len(self) -> int:
         """Bytes per frame for this channel count."""

@@ -78,21 +78,13 @@ class CytonCodec(ByteStreamCodec):
     counter_modulus: ClassVar[int | None] = 256
 
     def __init__(self, *, gain: int = DEFAULT_GAIN, jitter_s: float = 0.5) -> None:
-        super().__init__()
+        super().__init__(N_CHANNELS, FS)
         self.gain = gain
         self._gaps = CounterGapTracker(256, fs=FS, jitter_s=jitter_s)
         self._locked = True  # the stream's first byte is taken as a packet boundary
         self._last_counter: int | None = None  # counter of the last accepted packet
 
-    # The Codec interface from the board's fixed format: every codec's looks alike (shape).
-    @property
-    def n_channels(self) -> int:
-        return N_CHANNELS
-
-    @property
-    def fs(self) -> float:
-        return FS
-
+    # The rest of the Codec interface (n_channels and fs are the base's): alike in shape only.
     @property
     def uv_per_count(self) -> float:
         return cyton_uv_per_count(self.gain)

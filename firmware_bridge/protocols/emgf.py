@@ -100,11 +100,11 @@ class EmgfCodec(ByteStreamCodec):
         uv_per_count: float = 1.0,
         channels: list[str] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(fs=fs)
+        # Until a frame or info fixes it the count is unknown (None), not 0 channels.
         self._n_channels = (
             n_channels if n_channels is not None else (len(channels) if channels else None)
         )
-        self._fs = fs
         self._uv_per_count = float(uv_per_count)
         self.channels: list[str] | None = channels
         self.info: dict[str, Any] | None = None
@@ -118,10 +118,6 @@ class EmgfCodec(ByteStreamCodec):
     @property
     def n_channels(self) -> int:
         return self._n_channels or 0
-
-    @property
-    def fs(self) -> float | None:
-        return self._fs
 
     @property
     def uv_per_count(self) -> float:

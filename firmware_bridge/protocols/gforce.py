@@ -74,12 +74,10 @@ class GForceCodec(Codec):
         max_notification: int | None = None,
         packet_len: int | None = None,
     ) -> None:
-        super().__init__()
         if resolution not in _MIDSCALE:
             raise ValueError(f"gForce EMG resolution is 8 or 12 bits, got {resolution}")
-        self._n = n_channels
+        super().__init__(n_channels, fs)
         self.resolution = resolution
-        self._fs = fs
         self.samples_per_packet = samples_per_packet
         self.max_notification = max_notification
         self.packet_len = packet_len
@@ -91,15 +89,7 @@ class GForceCodec(Codec):
         self._chain_bytes = 0
         self.ignored_packets = 0
 
-    # The Codec interface from this codec's settings: every codec's block looks alike (shape).
-    @property
-    def n_channels(self) -> int:
-        return self._n
-
-    @property
-    def fs(self) -> float:
-        return self._fs
-
+    # The rest of the Codec interface (n_channels and fs are the base's): alike in shape only.
     @property
     def uv_per_count(self) -> float:
         return VREF_V / GAIN / _HALF_RANGE[self.resolution] * 1e6

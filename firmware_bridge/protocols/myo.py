@@ -53,22 +53,14 @@ class MyoCodec(Codec):
         settle_s: float = DEFAULT_SETTLE_S,
         uv_per_count: float = NOMINAL_UV_PER_COUNT,
     ) -> None:
-        super().__init__()
+        super().__init__(N_CHANNELS, FS)
         self._uv = uv_per_count
         self._timing: TimingGapTracker[Timed] = TimingGapTracker(
             FS, jitter_s, settle_s
         )
         self._last_char: int | None = None
 
-    # The Codec interface from the armband's fixed format: every codec's looks alike (shape).
-    @property
-    def n_channels(self) -> int:
-        return N_CHANNELS
-
-    @property
-    def fs(self) -> float:
-        return FS
-
+    # The rest of the Codec interface (n_channels and fs are the base's): alike in shape only.
     @property
     def uv_per_count(self) -> float:
         return self._uv

@@ -28,8 +28,8 @@ class ByteStreamCodec(Codec):
     """A codec over a byte stream: bytes wait in `_buf`, stamped with their arrival times,
     until `_drain` has accepted them in a frame or counted them as skipped."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, n_channels: int = 0, fs: float | None = None) -> None:
+        super().__init__(n_channels, fs)
         self._buf = bytearray()
         self._arrival = ArrivalTimes()
 

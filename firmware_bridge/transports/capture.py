@@ -36,9 +36,9 @@ import time
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO
 
+from firmware_bridge.closing import ClosedOnExit
 from firmware_bridge.transports.events import LinkDown, LinkUp, Received, Sent, TransportEvent
 
 MAGIC = b"EMGCAP1\n"
@@ -78,7 +78,7 @@ def _decode(kind: int, channel: int, host_time: float, payload: bytes) -> Transp
     return None  # NOTE or a kind from a later version: not a transport event
 
 
-class CaptureWriter:
+class CaptureWriter(ClosedOnExit):
     """Append transport events to a ``.emgcap`` file.
 
     ``header`` describes how to decode the bytes (see `firmware_bridge.devices.capture_header`);
@@ -145,18 +145,6 @@ class CaptureWriter:
         crc = zlib.crc32(payload, zlib.crc32(head))
         self._fh.write(head + payload + _CRC.pack(crc))
         self.records += 1
-
-    # The with-protocol as in emgspasm.io.base and emulators.lifecycle: transports import neither.
-    def __enter__(self) -> CaptureWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 _HEAD_END = len(MAGIC) + _RECORD.size

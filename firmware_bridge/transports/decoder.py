@@ -256,12 +256,7 @@ class StreamDecoder:
         if packet.first_index is None and not packet.restart and lo == 0:
             elapsed = None  # a counterless codec found no proof of loss: do not invent one
         estimate = choose_estimate(gap, elapsed, lattice)
-        if hi > 0:
-            self._stats.gaps += 1
-            self._stats.samples_lost_min += lo
-            self._stats.samples_lost_max += hi
-            self._stats.samples_lost += estimate
-        self._stats.samples_received += n
+        self._stats.add_block(n, lo, hi, estimate)
         stream_index = self._position + estimate
         self._position = stream_index + n
         if t is not None:

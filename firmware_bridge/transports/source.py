@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from firmware_bridge.transports.block import SampleBlock
 
 
-# Alike in shape only to EmulatorStats and the live summary's fields: counters of different things.
+# Alike in shape only to EmulatorStats: device-side counts there, host-side ones here.
 @dataclass(slots=True)
-class SourceStats:
-    """Running counts of one source, for the session summary ("nothing lost silently")."""
+class StreamCounts:
+    """What arrived from a stream and what was lost on the way ("nothing lost silently"): the
+    counts a source keeps and the live session's summary reports, declared once for both."""
 
     samples_received: int = 0
     samples_lost: int = 0
@@ -42,6 +43,27 @@ class SourceStats:
     stall): the data was late, not lost, so they are not gaps."""
     bad_frames: int = 0
     skipped_bytes: int = 0
+
+    def add_block(self, n: int, lost_min: int = 0, lost_max: int = 0, estimate: int = 0) -> None:
+        """Account one block of `n` samples with `lost_min`..`lost_max` missing before it, of
+        which the timeline took `estimate`: a gap counts when loss was possible (max > 0)."""
+        self.samples_received += n
+        if lost_max > 0:
+            self.gaps += 1
+            self.samples_lost_min += lost_min
+            self.samples_lost_max += lost_max
+            self.samples_lost += estimate
+
+    def stream_counts(self) -> dict[str, Any]:
+        """These counts by name (not a subclass's own fields): what a summary takes over."""
+        return {f.name: getattr(self, f.name) for f in fields(StreamCounts)}
+
+
+@dataclass(slots=True)
+class SourceStats(StreamCounts):
+    """Running counts of one source: the `StreamCounts`, and what the summary does not show
+    (bytes, markers) or shows among the session's own notes (`rate_changes`)."""
+
     bytes_received: int = 0
     markers: int = 0
     rate_changes: int = 0

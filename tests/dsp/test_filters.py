@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
-from emgspasm.dsp import (
+from emgspasm.dsp import (  # the public names under test: the package's list, in part
     NYQUIST_FRACTION,
     StreamingFilter,
     design_emg_filter,

@@ -201,6 +201,7 @@ def test_the_wrong_device_on_the_port_is_named_and_fails(tmp_path: Path, capsys)
     personality = device_personality(get_device("emgf"))
     uv, _ = emulator_uv(personality.fs, personality.n_channels, seed=1, duration_s=5.0)
     signal = EmulatedSignal.from_uv(uv, personality.codec, personality.n_channels)
+    # Streamed through the CLI like the tests above: alike in shape only (its own device).
     with PtyDevice(personality, signal, link_path=tmp_path / "port"):
         rc = live_main(
             [

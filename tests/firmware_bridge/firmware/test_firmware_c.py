@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from emgf_rows import INT16, INT24, LIMITS, sample_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,8 +44,6 @@ def run_tool(args: list[str]) -> subprocess.CompletedProcess[str]:
 TEST_VECTOR = bytes.fromhex(
     "A5 5A 01 01 0C 00 E8 03 00 00 20 A1 07 00 02 02 02 00 01 00 FF FF 00 01 00 FF D1 C3"
 )
-INT16, INT24 = 0x02, 0x03
-LIMITS = {INT16: (-(2**15), 2**15 - 1), INT24: (-(2**23), 2**23 - 1)}
 
 HYPO = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -85,15 +84,9 @@ def c_bytes(reply: str) -> bytes:
     return bytes.fromhex(reply)
 
 
-# Like test_firmware_emgf_cross.blocks, kept apart: each file draws its own edge values.
 @st.composite
-def sample_blocks(draw, max_channels=8, max_samples=40):
-    fmt = draw(st.sampled_from([INT16, INT24]))
-    lo, hi = LIMITS[fmt]
-    n_ch = draw(st.integers(1, max_channels))
-    n_s = draw(st.integers(1, max_samples))
-    value = st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi, 0, -1, 1]))
-    rows = draw(st.lists(st.lists(value, min_size=n_ch, max_size=n_ch), min_size=n_s, max_size=n_s))
+def sample_blocks(draw):
+    fmt, rows = draw(sample_rows())
     seq = draw(st.integers(0, 2**32 - 1))
     t_us = draw(st.integers(0, 2**32 - 1))
     return seq, t_us, fmt, rows

@@ -12,14 +12,13 @@ import json
 
 import numpy as np
 import pytest
+from emgf_rows import INT16, INT24, LIMITS, sample_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 emgf = pytest.importorskip("firmware_bridge.protocols.emgf")
 EmgfCodec = emgf.EmgfCodec
 
-INT16, INT24 = 0x02, 0x03
-LIMITS = {INT16: (-(2**15), 2**15 - 1), INT24: (-(2**23), 2**23 - 1)}
 TEST_VECTOR = bytes.fromhex("A55A01010C00E803000020A10700020202000100FFFF000100FFD1C3")
 HYPO = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -66,18 +65,6 @@ def sample_packets(packets):
     return [p for p in packets if str(p.kind) == "samples"]
 
 
-# Like test_firmware_c.sample_blocks, kept apart: each file draws its own edge values.
-@st.composite
-def blocks(draw, max_channels=8, max_samples=40):
-    fmt = draw(st.sampled_from([INT16, INT24]))
-    lo, hi = LIMITS[fmt]
-    n_ch = draw(st.integers(1, max_channels))
-    n_s = draw(st.integers(1, max_samples))
-    value = st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi, 0, -1]))
-    rows = draw(st.lists(st.lists(value, min_size=n_ch, max_size=n_ch), min_size=n_s, max_size=n_s))
-    return fmt, rows
-
-
 # ------------------------------------------------------------------ single frames
 
 
@@ -92,7 +79,7 @@ def test_test_vector_c_python_agree(fw) -> None:
 
 
 @HYPO
-@given(block=blocks(), seq=st.integers(0, 2**32 - 1), t_us=st.integers(0, 2**32 - 1))
+@given(block=sample_rows(), seq=st.integers(0, 2**32 - 1), t_us=st.integers(0, 2**32 - 1))
 def test_c_frames_decode_in_python_and_encoders_agree(fw, block, seq, t_us) -> None:
     fmt, rows = block
     c = c_samples(fw, seq, t_us, fmt, rows)

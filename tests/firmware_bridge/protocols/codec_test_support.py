@@ -9,7 +9,7 @@ length" together.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
@@ -86,6 +86,21 @@ def assert_same_decoding(a: list[Packet], b: list[Packet], modulus: int | None =
     ma = [(p.kind, p.message) for p in a if p.kind != PacketKind.SAMPLES]
     mb = [(p.kind, p.message) for p in b if p.kind != PacketKind.SAMPLES]
     assert ma == mb
+
+
+def decode_whole_and_cut(
+    make: Callable[[], Codec], stream: bytes, cuts: Iterable[int], modulus: int | None = None
+) -> tuple[list[Packet], Codec]:
+    """Decode `stream` in one piece and cut at `cuts`, each with a fresh codec from `make`, and
+    check that the cuts changed nothing (samples, gaps, counters, messages, every stats count):
+    the property each byte-stream codec must have. Returns the cut decoding and its codec."""
+    whole = make()
+    reference = decode(whole, [stream])
+    cut = make()
+    chunked = decode(cut, split(stream, cuts))
+    assert_same_decoding(reference, chunked, modulus)
+    assert stats_key(whole) == stats_key(cut)
+    return chunked, cut
 
 
 def align(

@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from codec_test_support import (
+from codec_test_support import (  # as the Cyton tests: an import list, not logic
     align,
-    assert_same_decoding,
     cuts_for,
     decode,
+    decode_whole_and_cut,
     rng_rows,
     sample_packets,
     split,
-    stats_key,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,12 +98,7 @@ def test_any_chunking_decodes_identically(seed: int, sizes: list[int], data) -> 
     frames, truth, _ = emgf_stream(seed, sizes)
     info = EmgfCodec.encode_info({"fs": 1000.0, "channels": ["a", "b", "c"]})
     stream = info + b"".join(frames)
-    whole = EmgfCodec()
-    reference = decode(whole, [stream])
-    cut = EmgfCodec()
-    chunked = decode(cut, split(stream, data.draw(cuts_for(len(stream)))))
-    assert_same_decoding(reference, chunked, 2**32)
-    assert stats_key(whole) == stats_key(cut)
+    chunked, cut = decode_whole_and_cut(EmgfCodec, stream, data.draw(cuts_for(len(stream))), 2**32)
     decoded = np.concatenate([p.samples for p in sample_packets(chunked)])
     np.testing.assert_array_equal(decoded, truth)
     assert cut.stats.bad_frames == 0 and cut.stats.bytes_ok == len(stream)
