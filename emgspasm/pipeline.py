@@ -38,6 +38,7 @@ from emgspasm.detect.noise_floor import NoiseFloor
 from emgspasm.detect.segmenter import Episode, EpisodeSegmenter
 from emgspasm.detect.table import RowTable
 from emgspasm.detect.valleys import RAIL_FEATURES, at_rail, split_at_valleys
+from emgspasm.detect.window_table import WindowTable
 from emgspasm.events import Event
 
 ALERT_SPACING_GROWTH = 10
@@ -135,7 +136,8 @@ class Pipeline:
             satellite_labels=self.config.satellite_channel_labels,
             containment_wait_hops=round(self.config.containment_wait_s / self.geo.hop_s))
         self._hops = RowTable()
-        self._windows = RowTable()
+        # Window features are computed only for the channels an episode reads them on.
+        self._windows = WindowTable(self._front.pair_features, WINDOW_FEATURES, n)
         self._alerts: list[Alert] = []
         # (channel, start hop) of an episode in progress -> label -> hop it was announced at
         self._alerted: dict[tuple[int, int], dict[str, int]] = {}
@@ -226,10 +228,8 @@ class Pipeline:
             for a, b in self._held:
                 held |= (index >= a) & (index <= b)
             self._held = [(a, b) for a, b in self._held if b >= first + n_hops]
-        hopf, featf = self._front.process(block, held)
-        if featf.hop_index.size:
-            self._windows.append(hop=featf.hop_index + self._front_base, values=np.stack(
-                [featf.values[k] for k in WINDOW_FEATURES], axis=1))
+        hopf, windows = self._front.process_rows(block, held)
+        self._windows.add(windows.hop_index + self._front_base, windows.rows)
         n_ch = len(self.channels)
         floors = self._noise.observe(np.concatenate([hopf.level, hopf.broad_level], axis=1))
         floor, broad_floor = floors[:, :n_ch], floors[:, n_ch:]
@@ -245,8 +245,39 @@ class Pipeline:
         self._classify(closed)
         self._next_hop = first + n_hops
         events = self._assembler.release(self._next_hop - 1, self._segmenter.open_starts())
+        self._settle_windows()
         self._trim()
         return events
+
+    def _prepare_windows(self, episodes: Sequence[Episode]) -> None:
+        """Compute, in one batch, the window features `episodes` will read: windows ending
+        in [start, decision] on their channels and their partners' (a superset of what
+        `at_rail` and `episode_features` read of them and of their pieces)."""
+        if self._windows.stop == self._windows.start:
+            return
+        hop = self._windows.get("hop", self._windows.start, self._windows.stop)
+        rows, cols = [], []
+        for ep in episodes:
+            lo, hi = np.searchsorted(hop, [ep.start_hop, ep.decided_hop + 1])
+            for c in (ep.channel, self._partner.get(ep.channel)):
+                if c is not None and hi > lo:
+                    rows.append(np.arange(lo, hi) + self._windows.start)
+                    cols.append(np.full(hi - lo, c))
+        if rows:
+            self._windows.ensure(np.concatenate(rows), np.concatenate(cols))
+
+    def _settle_windows(self) -> None:
+        """Window features of channels with an episode open (or whose partner has one) are
+        computed now; other channels' are dropped once no episode can read them: one that
+        opens later starts at a hop still to come and reads windows from its start on
+        (`WindowTable`), and this keeps the same margin as `_trim`."""
+        needed = np.zeros(len(self.channels), dtype=bool)
+        for c, _ in self._segmenter.open_starts():
+            needed[c] = True
+            if c in self._partner:
+                needed[self._partner[c]] = True
+        self._windows.settle(needed, self._next_hop - self.geo.level_hops - 1
+                             - self.geo.feature_hops)
 
     def _announce_ongoing(self, closed: list[Episode], first: int, last: int) -> None:
         """Classify sustained episodes in progress at their checkpoints among hops [first,
@@ -333,6 +364,7 @@ class Pipeline:
         if not closed:
             return
         quiet = max(1, round(self.config.episode_gap_s / self.geo.hop_s))
+        self._prepare_windows(closed)
         rails = [WINDOW_FEATURES.index(k) for k in RAIL_FEATURES]
         closed = [piece for ep in closed for piece in (
             [ep] if at_rail(self._windows, rails, ep) else split_at_valleys(

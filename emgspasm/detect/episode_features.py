@@ -295,8 +295,10 @@ def _window_means(windows: RowTable, chans: np.ndarray, first: np.ndarray,
     if some.size:
         seg = Segments(hi[some] - lo[some])
         rows = windows.start + ranges(lo[some], seg.lengths)
+        cols = chans[some][seg.ids]
+        windows.ensure(rows, cols)
         # "values" holds every window feature, (windows, WINDOW_FEATURES, channels).
-        values = windows.take("values", rows)[np.arange(rows.size), :, chans[some][seg.ids]]
+        values = windows.take("values", rows)[np.arange(rows.size), :, cols]
         out[some] = seg.mean(values)
     return out
 

@@ -49,6 +49,20 @@ class FeatureFrame:
     values: dict[str, np.ndarray]
 
 
+@dataclass
+class WindowRows:
+    """The samples of feature windows on the coarse grid, for features computed later (and
+    only where an episode needs them): `hop_index` is the hop each window ends at, `rows[k]`
+    (windows, channels, window samples) C-contiguous, for k in `WINDOW_SIGNALS`."""
+
+    hop_index: np.ndarray
+    rows: dict[str, np.ndarray]
+
+
+WINDOW_SIGNALS = ("emg", "broad", "raw")
+"""The signals window features are taken on: band-passed and notched, wide-band, raw."""
+
+
 class FrontEnd:
     """Filters plus envelope and feature extraction for one multichannel stream."""
 
@@ -117,12 +131,56 @@ class FrontEnd:
 
     def process(self, x: np.ndarray,
                 held: np.ndarray | None = None) -> tuple[HopFrame, FeatureFrame]:
-        """Process a block holding a whole number of hops.
+        """Process a block holding a whole number of hops: hop envelopes and the features of
+        every window ending in it.
 
         `held` marks hops (True) that lie in a bridged hole in the data, whose samples are
         only a fill: their mean squares are held at the last hop that arrived, and their peak
         is that level, so a hole neither ends nor starts activity and invents no spike.
         """
+        hops, windows = self.process_rows(x, held)
+        return hops, self.features(windows)
+
+    def features(self, windows: WindowRows) -> FeatureFrame:
+        """Features of every window in `windows` (on all channels)."""
+        if windows.hop_index.size == 0:
+            return FeatureFrame(np.zeros(0, dtype=np.int64), {})
+        n = windows.hop_index.size
+        per_batch = max(1, CACHE_BATCH_SAMPLES // (self.geo.feature_window * self.n_channels))
+        batches = [self._features_of({k: v[i:i + per_batch] for k, v in windows.rows.items()})
+                   for i in range(0, n, per_batch)]
+        values = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
+        return FeatureFrame(windows.hop_index, values)
+
+    def pair_features(self, rows: dict[str, np.ndarray], window: np.ndarray,
+                      channel: np.ndarray) -> dict[str, np.ndarray]:
+        """Features of window `window[i]` on channel `channel[i]` only, (pairs,) each, from
+        `rows` as in `WindowRows`: the same numbers `features` gives for them (every feature
+        is computed row by row along a contiguous last axis, so the batch a row is in does
+        not change it), for a fraction of the work when few channels need them.
+        `common_mode` needs every channel of a window: it is computed once per window."""
+        width = self.geo.feature_window
+        n_pairs = window.shape[0]
+        if n_pairs == 0:
+            return {}
+        per_batch = max(1, CACHE_BATCH_SAMPLES // width)
+        parts = []
+        for i in range(0, n_pairs, per_batch):
+            w, c = window[i:i + per_batch], channel[i:i + per_batch]
+            one = {k: rows[k][w, c][:, None, :] for k in WINDOW_SIGNALS}  # (pairs, 1, L)
+            parts.append({k: v[:, 0] for k, v in self._channel_features(one).items()})
+        values = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        used, inverse = np.unique(window, return_inverse=True)
+        per_batch = max(1, CACHE_BATCH_SAMPLES // (width * self.n_channels))
+        common = np.concatenate([self._common_mode(rows["broad"][used[i:i + per_batch]])
+                                 for i in range(0, used.shape[0], per_batch)])
+        values["common_mode"] = common[inverse.reshape(-1), channel]
+        return values
+
+    def process_rows(self, x: np.ndarray,
+                     held: np.ndarray | None = None) -> tuple[HopFrame, WindowRows]:
+        """`process`, with the samples of the windows ending in the block instead of their
+        features (see `features` and `pair_features`)."""
         hop = self.geo.hop
         n_hops = x.shape[0] // hop
         if n_hops * hop != x.shape[0]:
@@ -143,9 +201,9 @@ class FrontEnd:
             self._ms_last, self._msb_last = ms[-1].copy(), msb[-1].copy()
         level, self._ms_carry = self._trailing_rms(ms, self._ms_carry)
         broad_level, self._msb_carry = self._trailing_rms(msb, self._msb_carry)
-        features = self._window_features({"emg": emg, "broad": broad, "raw": x}, n_hops)
+        windows = self._window_rows({"emg": emg, "broad": broad, "raw": x}, n_hops)
         self._hops_done += n_hops
-        return HopFrame(peak, level, broad_level), features
+        return HopFrame(peak, level, broad_level), windows
 
     def _trailing_rms(self, ms: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         joined = np.concatenate([carry, ms])
@@ -158,7 +216,13 @@ class FrontEnd:
             total += joined[lag:lag + n]
         return np.sqrt(total / k), joined[joined.shape[0] - (k - 1):]
 
-    def _window_features(self, signals: dict[str, np.ndarray], n_hops: int) -> FeatureFrame:
+    def _window_rows(self, signals: dict[str, np.ndarray], n_hops: int) -> WindowRows:
+        """The samples of the windows ending in this block, (windows, channels, samples)
+        per signal: gathering rows of sliding-window views (positions, channels, window)
+        copies each window once, already laid out channel by channel, so the feature code's
+        arrays need no second transposed copy. A window starting before the block (at most
+        the first few) takes its head from the carried tail; only those need the join, so the
+        block itself is never copied whole."""
         geo = self.geo
         width = geo.feature_window
         first = self._hops_done + 1
@@ -166,49 +230,37 @@ class FrontEnd:
         # Windows end at hops whose (1-based) count is a multiple of feature_hops.
         ends = np.arange(-(-first // geo.feature_hops) * geo.feature_hops, last + 1,
                          geo.feature_hops)
-        # Offset in the block just past each window's last sample; a window starting before
-        # the block (at most the first few) takes its head from the carried tail.
+        # Offset in the block just past each window's last sample.
         stops = (ends - self._hops_done) * geo.hop
         straddle = int(np.searchsorted(stops, width))
         head = stops[straddle - 1] if straddle else 0
-        views = {}
+        rows = {}
         for k, v in signals.items():
-            inside = sliding_window_view(v, width, axis=0) if v.shape[0] >= width else None
-            joined = np.concatenate([self._tails[k], v[:head]]) if straddle else None
-            views[k] = (joined, inside)
+            if ends.size:
+                parts = []
+                if straddle:
+                    joined = np.concatenate([self._tails[k], v[:head]])
+                    parts.append(np.stack([joined[e:e + width].T for e in stops[:straddle]]))
+                if stops.shape[0] > straddle:
+                    inside = sliding_window_view(v, width, axis=0)
+                    parts.append(inside[stops[straddle:] - width])
+                rows[k] = parts[0] if len(parts) == 1 else np.concatenate(parts)
             # A copy: `raw` is the caller's block, which it may reuse once push() returns.
             self._tails[k] = v[v.shape[0] - width:].copy() if v.shape[0] >= width else \
                 np.concatenate([self._tails[k], v])[v.shape[0]:]
         if ends.size == 0:
-            return FeatureFrame(np.zeros(0, dtype=np.int64), {})
-        per_batch = max(1, CACHE_BATCH_SAMPLES // (width * self.n_channels))
-        batches = [self._features_of(views, stops[i:i + per_batch], straddle - i)
-                   for i in range(0, stops.shape[0], per_batch)]
-        values = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
-        return FeatureFrame(ends - 1, values)
+            rows = {k: np.zeros((0, self.n_channels, width)) for k in signals}
+        return WindowRows(ends - 1, rows)
 
-    def _features_of(self, views: dict[str, tuple[np.ndarray | None, np.ndarray | None]],
-                     stops: np.ndarray, straddle: int) -> dict[str, np.ndarray]:
-        """Features of the windows ending just before block offsets `stops`, the first
-        `straddle` of which begin in the carried tail.
+    def _features_of(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Features of windows whose samples are `rows` (windows, channels, samples)."""
+        values = self._channel_features(rows)
+        values["common_mode"] = self._common_mode(rows["broad"])
+        return values
 
-        `views` hold, per signal, the tail joined to the block's head and sliding-window views
-        (positions, channels, window) of the block: gathering rows of them copies each window
-        once, already laid out channel by channel, so the feature code's (windows, channels,
-        samples) arrays need no second transposed copy. Only the few straddling windows need
-        the join, so the block itself is never copied whole.
-        """
-        width = self.geo.feature_window
-
-        def rows(k: str) -> np.ndarray:
-            joined, inside = views[k]
-            n = max(straddle, 0)
-            parts = [] if n == 0 else [np.stack([joined[e:e + width].T for e in stops[:n]])]
-            if stops.shape[0] > n:
-                parts.append(inside[stops[n:] - width])
-            return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-        w_emg, w_broad, w_raw = (rows(k).transpose(0, 2, 1) for k in ("emg", "broad", "raw"))
+    def _channel_features(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The per-channel window features, (windows, channels) each, from `rows`."""
+        w_emg, w_broad, w_raw = (rows[k].transpose(0, 2, 1) for k in WINDOW_SIGNALS)
         spectral = window_features(w_emg, fs=self.fs, names=SPECTRAL_FEATURES)
         values = {k: spectral[k] for k in SPECTRAL_FEATURES}
         # Rails and lead-off only show before filtering. Motion and mains shares are taken on
@@ -220,9 +272,14 @@ class FrontEnd:
                                    names=("lf_fraction", "mains_fraction"))
         values["broad_lf_fraction"] = broad_q["lf_fraction"]
         values["broad_mains_fraction"] = broad_q["mains_fraction"]
-        values["common_mode"] = cross_channel_features(w_broad, pairs=[],
-                                                        names=("common_mode",))["common_mode"]
         return values
+
+    @staticmethod
+    def _common_mode(broad: np.ndarray) -> np.ndarray:
+        """Each channel's mean |correlation| with the others per window, (windows, channels),
+        from wide-band rows (windows, channels, samples)."""
+        return cross_channel_features(broad.transpose(0, 2, 1), pairs=[],
+                                      names=("common_mode",))["common_mode"]
 
 
 def _hold(values: np.ndarray, held: np.ndarray, last: np.ndarray) -> np.ndarray:

@@ -83,6 +83,10 @@ class RowTable:
         return self._buf[name][self._off + a:self._off + b] if self._buf else \
             self._cols[name][a:b]
 
+    def ensure(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Make the values at (rows[i], column cols[i]) available before they are read: all
+        are here; a table that computes its values on demand (`WindowTable`) computes them."""
+
     def take(self, name: str, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Rows at absolute indices `rows` (all held) of a column; with `cols`, one element
         per row (`column[rows[i], cols[i]]`, each `cols[i]` in [0, n_columns)).

@@ -46,6 +46,8 @@ def at_rail(windows: RowTable, columns: list[int], ep: Episode) -> bool:
     lo, hi = np.searchsorted(hop, [ep.start_hop, ep.end_hop + 1])
     if hi <= lo:
         return False
+    windows.ensure(np.arange(windows.start + lo, windows.start + hi),
+                   np.full(hi - lo, ep.channel))
     values = windows.get("values", windows.start + lo, windows.start + hi)
     return bool(np.any(values[:, columns, ep.channel] >= np.asarray(RAIL_MIN_SHARE)))
 
