@@ -13,7 +13,8 @@ import pytest
 from emgspasm.analyze import analyze
 
 BIOSPPY_1_BURSTS_S = [(1.5, 1.8), (15.5, 17.0), (25.6, 26.9), (36.0, 41.0)]
-"""Voluntary bursts of biosppy_emg_1.txt, from the data catalogue (../shared/data/README.md)."""
+"""Voluntary bursts of biosppy_emg_1.txt (the BioSPPy project's examples/emg_1.txt), as the
+catalogue the recordings came with describes them; the file itself carries no annotations."""
 
 
 @pytest.fixture(scope="module")
