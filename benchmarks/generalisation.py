@@ -19,8 +19,10 @@ was never tuned on, scored the same way (emgspasm.evaluate.score, docs/scoring.m
     (g1..g7), and on the LibEMG stream. Every cramp, twitch or rigidity label there is a false
     alarm; gestures should come out as voluntary.
 (d) stress: the genb lab sessions again with background the generator draws milder or rarer:
-    mains hum with its fundamental at 5x the channel's noise RMS (50 Hz in even sessions, 60 Hz
-    in odd ones; 3rd and 5th harmonics; slowly drifting amplitude), continuous ECG crosstalk
+    mains hum with its fundamental at 5x the channel's noise RMS, at the session's own grid
+    frequency (its meta file's mains_hz: the sessions hold both 50 and 60 Hz grids; a second
+    grid beside the first is not a recording anyone makes), 3rd and 5th harmonics, slowly
+    drifting amplitude; continuous ECG crosstalk
     (QRS-T complexes, 50-110 bpm, 3 % RR jitter, 30-100 µV p-p on 1-2 channels), and both.
 
 DIR is `--shared` (default: the `shared` folder beside the repository); a part whose input is
@@ -162,9 +164,10 @@ def with_background(rec: Recording, meta: dict, variant: str, index: int) -> Rec
     seed = int(meta["seed"])
     if "hum" in variant.split("+"):
         rng = np.random.default_rng([seed, _HUM_SALT])
-        f0 = 50.0 if index % 2 == 0 else 60.0
+        grid = meta.get("mains_hz")
+        f = float(grid) if grid else (50.0 if index % 2 == 0 else 60.0) + rng.uniform(-0.05, 0.05)
         for ch, noise in enumerate(meta["noise_rms_uv"]):
-            extra[:, ch] += HUM_OVER_NOISE * noise * mains_hum(rec.n_samples, rec.fs, f0, rng)
+            extra[:, ch] += HUM_OVER_NOISE * noise * mains_hum(rec.n_samples, rec.fs, f, rng)
     if "ecg" in variant.split("+"):
         rng = np.random.default_rng([seed, _ECG_SALT])
         heart = ecg_crosstalk(rec.n_samples, rec.fs, rng)
@@ -174,12 +177,12 @@ def with_background(rec: Recording, meta: dict, variant: str, index: int) -> Rec
     return Recording(rec.samples + extra, rec.fs, list(rec.channels))
 
 
-def mains_hum(n: int, fs: float, f0: float, rng: np.random.Generator) -> np.ndarray:
-    """Hum whose fundamental has unit RMS: 3rd/5th harmonics, a random phase each, the grid's
-    ±0.05 Hz offset, and an amplitude that drifts log-normally over tens of seconds (as load
-    on nearby equipment changes), so a notch or estimate fitted once is not enough."""
+def mains_hum(n: int, fs: float, f: float, rng: np.random.Generator) -> np.ndarray:
+    """Hum at `f` Hz whose fundamental has unit RMS: 3rd/5th harmonics, a random phase each,
+    and an amplitude that drifts log-normally over tens of seconds (as load on nearby
+    equipment changes), so a notch or estimate fitted once is not enough. When the grid's
+    frequency is not known, the caller draws the grid's ±0.05 Hz offset from nominal."""
     t = np.arange(n) / fs
-    f = f0 + rng.uniform(-0.05, 0.05)
     wave = np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
     for k, (lo, hi) in HUM_HARMONICS.items():
         if k * f < fs / 2:
