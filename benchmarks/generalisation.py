@@ -11,8 +11,9 @@ was never tuned on, scored the same way (emgspasm.evaluate.score, docs/scoring.m
     external program (`--genb`, default DIR/validation/genb.py) into a temporary directory and read
     back with emgspasm.read, one column per device profile (lab, myo, cyton, diy). Session k
     of a profile is the generator's session 0 of seed `--seed` + k, so every session is its
-    own job and any one can be regenerated alone. The meta file's agonist/antagonist pairs go
-    to analyze (a user would say which channels face each other); mains stays at the default
+    own job and any one can be regenerated alone. The meta file's agonist/antagonist pairs and
+    neighbours (channels over adjacent muscles or armband sectors) go to analyze (a user would
+    say which channels face each other and which lie side by side); mains stays at the default
     (50 and 60 Hz both candidates; the canceller finds which), since a user need not know it.
 (c) real: healthy people's Myo recordings (DIR/realdata, the held-out sessions of
     emgspasm.realdata only): labels per hour at rest (g0) and during gesture minutes
@@ -119,11 +120,13 @@ def genb_job(genb: str, profile: str, seed: int, index: int, minutes: float,
         rec = _read_checked(meta_path.parent / meta["file"], meta)
         truth = read_events(meta_path.with_name(f"{stem}.truth.jsonl"))
     pairs = [(int(a), int(b)) for a, b in meta["pairs"]]
+    neighbours = [(int(a), int(b)) for a, b in meta.get("neighbours", [])]
     out = []
     for variant in variants:
         noisy = rec if variant == "clean" else with_background(rec, meta, variant, index)
         column = f"genb:{profile}" if variant == "clean" else f"{profile}+{variant}"
-        out.append(Scored(column, stem, truth, analyze(noisy, pairs=pairs), rec.duration_s,
+        events = analyze(noisy, pairs=pairs, neighbours=neighbours)
+        out.append(Scored(column, stem, truth, events, rec.duration_s,
                           list(hidden_labels(rec.fs, DetectorConfig()))))
     return out
 

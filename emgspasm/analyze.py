@@ -33,6 +33,8 @@ class AnalyzeOptions:
     units: str | None = None
     model: str | None = None
     pairs: list[tuple[int, int]] | None = None
+    neighbours: list[tuple[int, int]] | None = None
+    """Channels that see each other's crosstalk without being a pair (`Pipeline`)."""
     mains_hz: tuple[float, ...] = (50.0, 60.0)
     ecg_highpass_hz: float | None = None
     chunk_s: float = DEFAULT_CHUNK_S
@@ -86,7 +88,8 @@ def analyze(source: str | Path | Recording, options: AnalyzeOptions | None = Non
 
 
 def _pipeline(fs: float, channels: Sequence[str], opts: AnalyzeOptions) -> Pipeline:
-    return Pipeline(fs, channels, pairs=opts.pairs, model=opts.model, mains_hz=opts.mains_hz,
+    return Pipeline(fs, channels, pairs=opts.pairs, neighbours=opts.neighbours or (),
+                    model=opts.model, mains_hz=opts.mains_hz,
                     ecg_highpass_hz=opts.ecg_highpass_hz, alerts=opts.alerts)
 
 

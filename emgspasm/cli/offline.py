@@ -90,8 +90,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     opts = AnalyzeOptions(fs=args.fs, units=args.units, model=args.model, pairs=args.pairs,
-                          mains_hz=args.mains, ecg_highpass_hz=args.ecg_highpass,
-                          alerts=args.alerts)
+                          neighbours=args.neighbours, mains_hz=args.mains,
+                          ecg_highpass_hz=args.ecg_highpass, alerts=args.alerts)
     outputs = BatchOutputs(report=args.report, csv="csv" in args.export,
                            annotated="annotations" in args.export)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -197,6 +197,10 @@ def add_offline_commands(sub: Any) -> None:
     a.add_argument("--fs", type=float, help="sampling rate for CSV files without time_s")
     a.add_argument("--units", choices=["uV", "mV", "V"], help="units of CSV values (default uV)")
     a.add_argument("--pairs", type=_pairs, help="agonist:antagonist montage, 1-based, e.g. 1:2,3:4")
+    a.add_argument("--neighbours", type=_pairs,
+                   help="channels that see each other's crosstalk without being a pair, 1-based "
+                        "like --pairs (armband: 1:2,2:3,...,8:1); a weak copy of a neighbour's "
+                        "burst then joins that neighbour's event")
     a.add_argument("--mains", type=_mains, default=(50.0, 60.0),
                    help="mains frequencies to notch, e.g. 50 or 50,60 or none (default 50,60)")
     a.add_argument("--ecg-highpass", type=float, default=None,

@@ -15,13 +15,15 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   began together: onsets are chained within `common_onset_hops`, and each chain is cut into
   clusters no wider than that from its first onset, so a train of staggered onsets does not
   become one event;
-- a satellite (its partner carries `satellite_ratio` times its level at the same time:
-  crosstalk or co-activation) attaches to the one partner episode it overlaps most, and
+- a satellite (its partner, or failing that a told neighbour, carries `satellite_ratio` times
+  its level at the same time: crosstalk or co-activation; `LabelledEpisode.host` names that
+  channel) attaches to the one episode on its host channel it overlaps most, and
   through it to that episode's event, and links nothing else (no merge gap, no pair or onset
   rule: an ECG beat flagged as crosstalk of a cramp cannot pull artifacts on other channels
   into the cramp). It takes that event's label; it adds its channel only when it carries the
-  same label and that label is co-activation by definition (`satellite_labels`, rigidity),
-  never for a cramp (localised: its crosstalk is not a second cramp). A twitch is never a
+  same label, that label is co-activation by definition (`satellite_labels`, rigidity) and
+  its host is its agonist/antagonist partner; never for a cramp (localised: its crosstalk is
+  not a second cramp), never for a neighbour's crosstalk. A twitch is never a
   satellite (a fasciculation is isolated on its own channel, whatever its partner does). A
   satellite with no labelled partner episode stands alone;
 - containment (precedence artifact > cramp > rigidity > twitch > voluntary): a voluntary or
@@ -80,9 +82,11 @@ class LabelledEpisode:
     decided_hop: int
     extra: dict[str, float] = field(default_factory=dict)
     satellite: bool = False
-    """True when its agonist/antagonist partner carries several times its amplitude at the
-    same time: this channel sees crosstalk or co-activation, and the event is the partner's
-    (ignored for a twitch)."""
+    """True when its agonist/antagonist partner (or a told neighbour, see `host`) carries
+    several times its amplitude at the same time: this channel sees crosstalk or co-activation,
+    and the event is that channel's (ignored for a twitch)."""
+    host: int | None = None
+    """The channel a satellite belongs to; None means its partner (`pair_of`)."""
     alerted: dict[str, int] = field(default_factory=dict)
     """Label -> hop at which it was first announced while the episode was still in progress."""
 
@@ -113,11 +117,13 @@ class EventAssembler:
                  merge_gap_hops: Callable[[str], int],
                  final_label: Callable[[str, float], str | None] = lambda lab, _d: lab,
                  pair_of: Callable[[int], int | None] = lambda _c: None,
+                 neighbours_of: Callable[[int], Sequence[int]] = lambda _c: (),
                  common_onset_hops: int = 50,
                  satellite_labels: Sequence[str] = ("rigidity",),
                  containment_wait_hops: int = 18_000) -> None:
         self.channels = list(channels)
         self.pair_of = pair_of
+        self.neighbours_of = neighbours_of
         self.common_onset_hops = common_onset_hops
         self.satellite_labels = tuple(satellite_labels)
         self.containment_wait_hops = containment_wait_hops
@@ -163,6 +169,10 @@ class EventAssembler:
     # -- grouping -----------------------------------------------------------------------
     def _is_satellite(self, e: LabelledEpisode) -> bool:
         return e.satellite and e.label != "twitch"
+
+    def _host(self, e: LabelledEpisode) -> int | None:
+        """The channel whose episode a satellite attaches to."""
+        return self.pair_of(e.channel) if e.host is None else e.host
 
     def _enclosers(self, eps: list[LabelledEpisode], i: int,
                    hosts: list[int]) -> tuple[int | None, list[int]]:
@@ -238,11 +248,11 @@ class EventAssembler:
             if not sat[i]:
                 continue
             s = eps[i]
-            partner = self.pair_of(s.channel)
+            host = self._host(s)
             best, most = None, 0
             for j in range(n):
                 e = eps[j]
-                if sat[j] or e.channel != partner:
+                if sat[j] or e.channel != host:
                     continue
                 common = min(e.end_hop, s.end_hop) - max(e.start_hop, s.start_hop) + 1
                 if common > most:
@@ -258,7 +268,9 @@ class EventAssembler:
             label = eps[core_idx[0]].label if core_idx else eps[idx[0]].label
             shown = [eps[i] for i in idx if i in core_idx or (
                 sat[i] and (not core_idx or (eps[i].label == label
-                                             and label in self.satellite_labels)))]
+                                             and label in self.satellite_labels
+                                             and self._host(eps[i])
+                                             == self.pair_of(eps[i].channel))))]
             onsets = sorted({o for i in core_idx for o in chains.get(i, [])})
             fragment_waits = [(eps[i].channel, eps[i].end_hop, last,
                                eps[i].end_hop + self.containment_wait_hops)
@@ -328,18 +340,20 @@ class EventAssembler:
         """Until which hop an episode on channel `ch` starting at `start` and decided at hop
         `decided` (for an open one: any hop after now) holds `group` back, -1 if it never
         does. It holds the group until decided if, once labelled, it could overlap the group
-        on a related channel (a pair join, or a satellite of one of its members), extend it
+        on a related channel (a pair join, or a satellite of one of its members: on its partner
+        or a neighbour's channel), extend it
         within the merge gap, begin with one of its artifacts' chain or take away one of its
         satellites (a partner episode it overlaps more); and, if it could be the host piece
         that encloses one of the group's fragments, until decided or the end of the
         containment wait, whichever is first."""
         end = max(e.end_hop for e in group.members)
         chans = {e.channel for e in group.members}
-        near = chans | {self.pair_of(c) for c in chans}
+        near = chans | {self.pair_of(c) for c in chans} | {
+            n for c in chans for n in self.neighbours_of(c)}
         core_chans = {e.channel for e in group.core}
         core_end = max((e.end_hop for e in group.core), default=end)
         gap = self.merge_gap_hops(group.label) if group.core else 0
-        sats = [(self.pair_of(s.channel), s.end_hop) for s in group.satellites]
+        sats = [(self._host(s), s.end_hop) for s in group.satellites]
 
         def held_until(ch: int, start: int, decided: int) -> int:
             if ((start <= end and ch in near)

@@ -114,3 +114,19 @@ def test_a_rate_that_cannot_show_twitches_is_said_once_per_recording(tmp_path):
     line = LiveSummary(hidden=summary[0]["hidden"]).line().splitlines()
     assert line[0].startswith("note: fasciculations are not labelled at 200 Hz")
     assert line[-1].startswith("summary:")
+
+
+def test_analyze_takes_neighbours_and_refuses_a_bad_one(tmp_path, capsys):
+    """`--neighbours` reaches the pipeline: the same file with a neighbour told gives its own
+    fingerprint (a resumed batch does not reuse the untold result), and a channel number the
+    recording does not have is an error naming the file, not a traceback."""
+    rec = tmp_path / "s.bdf"
+    assert main(["simulate", "--out", str(rec), "--duration", "20", "--fs", "1000",
+                 "--channels", "3", "--seed", "2"]) == 0
+    assert main(["analyze", str(rec), "--out", str(tmp_path / "a"),
+                 "--neighbours", "1:3"]) == 0
+    record = json.loads((tmp_path / "a" / "s.result.json").read_text())
+    assert record["fingerprint"]["options"]["neighbours"] == [[0, 2]]
+    assert main(["analyze", str(rec), "--out", str(tmp_path / "b"), "--neighbours", "1:9"]) == 1
+    err = capsys.readouterr()
+    assert "bad neighbour pair" in err.out + err.err and "s.bdf" in err.out + err.err

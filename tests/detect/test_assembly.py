@@ -7,11 +7,11 @@ from emgspasm.detect.assembly import EventAssembler, LabelledEpisode
 GAPS = {"artifact": 160, "cramp": 100}
 
 
-def ep(ch, a, b, label, decided=None, satellite=False, confidence=0.9):
+def ep(ch, a, b, label, decided=None, satellite=False, confidence=0.9, host=None):
     return LabelledEpisode(channel=ch, start_hop=a, end_hop=b, onset_hop=a, offset_hop=b,
                            label=label, confidence=confidence,
                            decided_hop=decided if decided is not None else b + 22,
-                           satellite=satellite)
+                           satellite=satellite, host=host)
 
 
 PAIRS = {0: 1, 1: 0}
@@ -118,19 +118,23 @@ def test_decision_time_includes_what_held_the_event_back():
 
 
 LABEL_CHOICES = ["voluntary", "cramp", "twitch", "rigidity", "artifact"]
+NEIGHBOURS = {0: [2], 1: [2], 2: [0, 1]}
+"""Channel c sees crosstalk from channels 0 and 1 without being their pair."""
 
 
 @st.composite
 def episode_streams(draw):
     """Per-channel non-overlapping episodes, each decided 22 hops after its end (as the
-    segmenter does), with random labels, satellites and unlabelled ("nothing") episodes."""
+    segmenter does), with random labels, satellites (of the partner or of a neighbour) and
+    unlabelled ("nothing") episodes."""
     eps = []
     for ch in range(3):
         t = draw(st.integers(0, 40))
         for _ in range(draw(st.integers(0, 6))):
             length = draw(st.integers(1, 120))
             label = draw(st.sampled_from([*LABEL_CHOICES, None]))
-            eps.append((ch, t, t + length - 1, label, draw(st.booleans())))
+            sat = draw(st.sampled_from([None, "partner", *NEIGHBOURS[ch]]))
+            eps.append((ch, t, t + length - 1, label, sat))
             t += length + 22 + draw(st.integers(0, 150))
     return eps
 
@@ -147,15 +151,16 @@ def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap):
 
     def run(times):
         asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: gaps.get(lab, 0),
-                             pair_of=PAIRS.get, common_onset_hops=30,
-                             containment_wait_hops=wait)
+                             pair_of=PAIRS.get, neighbours_of=NEIGHBOURS.get,
+                             common_onset_hops=30, containment_wait_hops=wait)
         out, done = [], set()
         for now in times:
             closed = [e for e in eps if e[2] + 22 <= now and e not in done]
             done.update(closed)
             asm.observe_closed([(ch, a, b + 22) for ch, a, b, _lab, _sat in closed])
-            asm.add([ep(ch, a, b, lab, satellite=sat) for ch, a, b, lab, sat in closed
-                     if lab is not None])
+            asm.add([ep(ch, a, b, lab, satellite=sat is not None,
+                        host=sat if isinstance(sat, int) else None)
+                     for ch, a, b, lab, sat in closed if lab is not None])
             opens = [(ch, a) for ch, a, b, _lab, _sat in eps if a <= now < b + 22]
             out += asm.release(now, opens)
         return out
@@ -298,3 +303,30 @@ def test_a_fragment_waits_for_the_piece_that_may_enclose_it_within_a_bound():
     bounded.observe_closed([(0, 480, 922)])
     bounded.add([ep(0, 480, 900, "cramp")])
     assert [e.label for e in bounded.release(10_000, [])] == ["cramp"]
+
+
+def test_a_neighbours_satellite_joins_its_host_and_adds_no_channel():
+    """Crosstalk from a told neighbour (ch3 beside ch1) joins ch1's event, whatever the
+    classifier called it, and adds no channel; even a rigidity satellite adds its channel only
+    when its host is its agonist/antagonist partner."""
+    asm = EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0),
+                         pair_of=PAIRS.get, neighbours_of=NEIGHBOURS.get)
+    asm.add([ep(0, 100, 900, "voluntary"), ep(2, 110, 880, "cramp", satellite=True, host=0)])
+    (ev,) = asm.release(5000, [])
+    assert ev.label == "voluntary" and ev.channels == ["ch1"]
+    asm.add([ep(0, 6000, 8000, "rigidity"), ep(1, 6010, 7990, "rigidity", satellite=True),
+             ep(2, 6020, 7980, "rigidity", satellite=True, host=0)])
+    (ev,) = asm.release(12000, [])
+    assert ev.label == "rigidity" and ev.channels == ["ch1", "ch2"]
+
+
+def test_an_open_neighbour_episode_holds_its_possible_host():
+    """ch3's open episode may turn out to be ch1's crosstalk: ch1's event waits for it, so
+    that the satellite always finds its host (the same events for any release schedule)."""
+    asm = EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0),
+                         pair_of=PAIRS.get, neighbours_of=NEIGHBOURS.get)
+    asm.add([ep(0, 100, 300, "voluntary")])
+    assert asm.release(400, [(2, 120)]) == []
+    asm.add([ep(2, 120, 290, "voluntary", satellite=True, host=0)])
+    (ev,) = asm.release(500, [])
+    assert ev.channels == ["ch1"]
