@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from emgspasm.cli.montage import add_montage_options
+
 CAPTURE_SUFFIX = ".emgcap"
 
 log = logging.getLogger("emgspasm.cli.live")
@@ -144,7 +146,8 @@ def _session(args: argparse.Namespace, source: Any, records: Sequence[str], sour
              device: str | None = None) -> int:
     from emgspasm.live.runner import LiveRunner, make_pipeline_factory
 
-    factory, mode = make_pipeline_factory(args.model)
+    factory, mode = make_pipeline_factory(args.model, pairs=args.pairs,
+                                          neighbours=args.neighbours or ())
     sinks = _sinks(args, records, source, source_id)
     runner = LiveRunner(source, sinks, pipeline_factory=factory, mode=mode,
                         duration_s=getattr(args, "duration", None),
@@ -339,6 +342,7 @@ def _common_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lsl", action="store_true",
                    help="publish events (and the signal) as LSL outlets (needs pylsl)")
     p.add_argument("--model", help="classifier model file (default: the shipped model)")
+    add_montage_options(p)
     p.add_argument("--quiet", action="store_true", help="print only the final summary line")
     p.add_argument("--summary-json", metavar="PATH", help="also write the summary as JSON")
 

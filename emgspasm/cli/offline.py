@@ -13,21 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emgspasm.cli.montage import add_montage_options
+
 
 # The argparse types below share a shape (parse, check, ArgumentTypeError) and nothing else:
 # each is one option's rule and message, so they stay apart.
-def _pairs(text: str) -> list[tuple[int, int]]:
-    """Parse a montage like '1:2,3:4' (1-based channel numbers) into index pairs."""
-    pairs = []
-    for item in filter(None, text.split(",")):
-        a, _, b = item.partition(":")
-        try:
-            pairs.append((int(a) - 1, int(b) - 1))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"bad pair {item!r}; use e.g. 1:2,3:4") from None
-    return pairs
-
-
 def _mains(text: str) -> tuple[float, ...]:
     if text.lower() in ("none", "off"):
         return ()
@@ -196,11 +186,7 @@ def add_offline_commands(sub: Any) -> None:
     a.add_argument("--out", required=True, help="output directory (DIR/<stem>.events.jsonl)")
     a.add_argument("--fs", type=float, help="sampling rate for CSV files without time_s")
     a.add_argument("--units", choices=["uV", "mV", "V"], help="units of CSV values (default uV)")
-    a.add_argument("--pairs", type=_pairs, help="agonist:antagonist montage, 1-based, e.g. 1:2,3:4")
-    a.add_argument("--neighbours", type=_pairs,
-                   help="channels that see each other's crosstalk without being a pair, 1-based "
-                        "like --pairs (armband: 1:2,2:3,...,8:1); a weak copy of a neighbour's "
-                        "burst then joins that neighbour's event")
+    add_montage_options(a)
     a.add_argument("--mains", type=_mains, default=(50.0, 60.0),
                    help="mains frequencies to notch, e.g. 50 or 50,60 or none (default 50,60)")
     a.add_argument("--ecg-highpass", type=float, default=None,

@@ -99,3 +99,24 @@ def test_lsl_without_pylsl_is_refused_with_instructions(capsys, monkeypatch) -> 
     monkeypatch.setitem(sys.modules, "pylsl", None)  # as where it is not installed: ImportError
     assert live_main(["stream", "--device", "cyton", "--port", "x", "--lsl"]) == 2
     assert "pip install 'emgspasm[lsl]'" in capsys.readouterr().err
+
+
+def test_replay_takes_the_montage_analyze_takes(tmp_path) -> None:
+    """`--pairs` and `--neighbours` reach the live pipeline: a replay gives the events
+    `analyze` gives with the same montage, and a channel the stream does not have is a
+    one-line error, not a traceback."""
+    from emgspasm.analyze import analyze
+    from emgspasm.events import read_events
+    from emgspasm.simulate import simulate
+
+    rec = eio.write(tmp_path / "r.bdf",
+                    simulate(duration_s=20.0, fs=1000.0, n_channels=3, seed=4).recording)
+    model = str(dummy_model().save(tmp_path / "m.skops"))
+    out = tmp_path / "live.jsonl"
+    assert live_main(["replay", str(rec), "--speed", "max", "--quiet", "--model", model,
+                      "--pairs", "1:3", "--neighbours", "1:2", "--events", str(out)]) == 0
+    batch = analyze(rec, model=model, pairs=[(0, 2)], neighbours=[(0, 1)])
+    key = [(e.start_s, e.label, e.channels) for e in batch]
+    assert [(e.start_s, e.label, e.channels) for e in read_events(out)] == key
+    assert live_main(["replay", str(rec), "--speed", "max", "--quiet", "--model", model,
+                      "--neighbours", "1:7"]) == 1
