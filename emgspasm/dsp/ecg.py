@@ -198,7 +198,7 @@ class EcgCanceller:
         self._n = 0
         self._buf = {k: np.zeros((0, n)) for k in ("q", "band", "broad")}
         self._period_ms: list[np.ndarray] = []  # (hops, 3, channels) pieces of a period
-        self._hist: list[np.ndarray] = []
+        self._hist = np.zeros((0, 3, n))  # per-period floors remembered, oldest first
         self._floor = np.full((3, n), np.inf)  # q, band, broad mean-square floors
         self._ch = [_Chan() for _ in range(n)]
 
@@ -249,23 +249,41 @@ class EcgCanceller:
 
     # -- internals ----------------------------------------------------------------------
     def _floors(self, ms: np.ndarray) -> np.ndarray:
-        """Floor in force at each hop (3, hops, channels): known before the hop's period."""
-        out = np.empty(ms.shape)
+        """Floor in force at each hop (3, hops, channels): known before the hop's period.
+
+        All floor periods a push completes are reduced at once: one median over
+        (periods, hops, 3, channels) and one partition over the sliding windows of the
+        remembered medians -- selections and a mean of the two middle values, so the same
+        numbers as one period at a time."""
         by_hop = ms.transpose(1, 0, 2)  # (hops, 3, channels): one row per hop, as collected
-        h, n = 0, ms.shape[1]
-        while h < n:  # one step per floor period touched, a quantile once per period
-            held = sum(p.shape[0] for p in self._period_ms)
-            m = min(self.period - held, n - h)
-            out[:, h:h + m] = self._floor[:, None, :]
-            self._period_ms.append(by_hop[h:h + m])
-            if held + m == self.period:
-                rows = np.concatenate(self._period_ms)  # (period, 3, channels), contiguous
-                med = np.median(rows, axis=0) / self._median_ratio
-                self._hist = [*self._hist, med][-self.memory:]
-                self._floor = _lower_quantile(np.stack(self._hist), FLOOR_HISTORY_QUANTILE)
-                self._period_ms = []
-            h += m
-        return out
+        n, period = ms.shape[1], self.period
+        held = sum(p.shape[0] for p in self._period_ms)
+        done = (held + n) // period  # periods completed in this push
+        if done == 0:
+            self._period_ms.append(by_hop)
+            return np.repeat(self._floor[:, None, :], n, axis=1)
+        used = done * period - held  # this push's hops in the completed periods
+        rows = np.concatenate([*self._period_ms, by_hop[:used]])
+        med = np.median(rows.reshape(done, period, *rows.shape[1:]), axis=1) \
+            / self._median_ratio  # (periods, 3, channels)
+        hist = np.concatenate([self._hist, med])
+        old, memory = self._hist.shape[0], self.memory
+        floors = np.empty((done + 1, *med.shape[1:]))
+        floors[0] = self._floor
+        size = np.minimum(old + 1 + np.arange(done), memory)  # remembered after each period
+        for j in np.flatnonzero(size < memory):  # only while the memory fills
+            floors[j + 1] = _lower_quantile(hist[:old + j + 1], FLOOR_HISTORY_QUANTILE)
+        full = np.flatnonzero(size == memory)
+        if full.size:
+            rank = math.floor(FLOOR_HISTORY_QUANTILE * (memory - 1))
+            win = np.lib.stride_tricks.sliding_window_view(hist, memory, axis=0)
+            floors[full + 1] = np.partition(win[old + full + 1 - memory], rank,
+                                            axis=-1)[..., rank]
+        self._hist = hist[max(0, hist.shape[0] - memory):]
+        self._floor = floors[-1]
+        self._period_ms = [by_hop[used:]] if used < n else []
+        which = (held + np.arange(n)) // period  # 0: the floor from before this push
+        return np.ascontiguousarray(floors[which].transpose(1, 0, 2))
 
     def _seg(self, sig: dict, base: int, kind: str, c: int, r: int,
              span: tuple[int, int], e: int) -> np.ndarray:
