@@ -152,6 +152,30 @@ class _Chan:
     pending: list[tuple[int, str]] = field(default_factory=list)
 
 
+class _Joined(dict):
+    """Each signal's held samples followed by this push's, joined when first read: a push in
+    which no channel looks back at a signal (no candidate, no lock) never copies it."""
+
+    def __init__(self, held: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self._held, self._new = held, new
+
+    def __missing__(self, kind: str) -> np.ndarray:
+        value = self[kind] = np.concatenate([self._held[kind], self._new[kind]])
+        return value
+
+    def tail(self, kind: str, keep: int) -> np.ndarray:
+        """The last `keep` samples of the joined signal (a copy when not joined)."""
+        if kind in self:
+            v = self[kind]
+            return v[v.shape[0] - keep:]
+        new = self._new[kind]
+        if keep <= new.shape[0]:
+            return np.array(new[new.shape[0] - keep:], order="C")
+        held = self._held[kind]
+        return np.concatenate([held[held.shape[0] - (keep - new.shape[0]):], new])
+
+
 class EcgCanceller:
     """Correct per-hop envelopes (band mean square and peak, wide-band mean square) for tracked
     heartbeats; feed whole hops of the band-passed and wide-band signals."""
@@ -214,16 +238,14 @@ class EcgCanceller:
         q = self._q.process(broad)
         start = self._n
         base = start - self._buf["q"].shape[0]
-        sig = {"q": np.concatenate([self._buf["q"], q]),
-               "band": np.concatenate([self._buf["band"], band]),
-               "broad": np.concatenate([self._buf["broad"], broad])}
-        msq = np.mean(np.ascontiguousarray(q.T).reshape(q.shape[1], n_hops, hop) ** 2,
-                      axis=-1).T
+        new = {"q": q, "band": band, "broad": broad}
+        sig = _Joined(self._buf, new)
+        sq = np.ascontiguousarray(q.T) ** 2  # (channels, samples)
+        msq = np.mean(sq.reshape(q.shape[1], n_hops, hop), axis=-1).T
         floors = self._floors(np.stack([msq, ms, msb]))  # (3, hops, channels)
         ms, peak, msb = ms.copy(), peak.copy(), msb.copy()
         thr = DETECT_Z ** 2 * floors[0]
-        hot = np.max(np.ascontiguousarray(q.T ** 2).reshape(q.shape[1], n_hops, hop),
-                     axis=-1).T > thr
+        hot = np.max(sq.reshape(q.shape[1], n_hops, hop), axis=-1).T > thr
         for c, ch in enumerate(self._ch):
             # A channel that tracks nothing (not locked, no candidate, no beat to learn from)
             # has nothing to do until its next hot hop: jump there instead of testing every
@@ -243,8 +265,8 @@ class EcgCanceller:
                 self._track(ch, c, sig, base, e, fl, bool(hot[h, c]))
                 h += 1
         self._n = start + band.shape[0]
-        keep = min(self.history, sig["q"].shape[0])
-        self._buf = {k: v[v.shape[0] - keep:] for k, v in sig.items()}
+        keep = min(self.history, self._buf["q"].shape[0] + q.shape[0])
+        self._buf = {k: sig.tail(k, keep) for k in new}
         return ms, peak, msb
 
     # -- internals ----------------------------------------------------------------------
