@@ -313,6 +313,9 @@ class MainsCanceller:
         """Accept each block (per channel) if its out-of-model power is near the floor; keep the
         floor's books: per-period medians, their low quantile over the memory, updated once per
         period, so blocks in a period are judged against earlier periods only."""
+        slot0 = first % self.period
+        if f.n_history and settled.all() and f.period_ok[:slot0].all():
+            return self._gate_settled(f, slot0, p)
         accept = np.zeros(p.shape, dtype=bool)
         j = 0
         while j < p.shape[0]:  # once per floor period touched
@@ -340,6 +343,48 @@ class MainsCanceller:
                 f.period_ok[:] = False
             j += m
         return accept
+
+    def _gate_settled(self, f: _Family, slot0: int, p: np.ndarray) -> np.ndarray:
+        """`_gate` once the floor exists and every block is settled (all but the first
+        period after a start): every period the push completes at once -- one median over
+        (periods, blocks, channels), one partition over the sliding windows of the remembered
+        medians. Selections and a two-value mean, so the numbers of one period at a time."""
+        period, memory, nb = self.period, self.memory, p.shape[0]
+        rows = np.concatenate([f.period_p[:slot0], p])
+        done = rows.shape[0] // period  # periods completed by this push
+        floors = np.empty((done + 1, p.shape[1]))
+        floors[0] = f.floor
+        if done:
+            med = np.median(rows[:done * period].reshape(done, period, -1), axis=1)
+            n_old = f.n_history
+            kept = min(n_old, memory)
+            ring = f.history[:kept]
+            if n_old > memory:  # the ring's oldest row is the next one to be overwritten
+                ring = np.roll(ring, -(n_old % memory), axis=0)
+            hist = np.concatenate([ring, med])  # oldest first
+            size = np.minimum(kept + 1 + np.arange(done), memory)
+            for j in np.flatnonzero(size < memory):  # only while the memory fills
+                part = hist[:kept + j + 1]
+                rank = int(self.floor_quantile * (part.shape[0] - 1))
+                floors[j + 1] = np.partition(part, rank, axis=0)[rank]
+            full = np.flatnonzero(size == memory)
+            if full.size:
+                rank = int(self.floor_quantile * (memory - 1))
+                win = np.lib.stride_tricks.sliding_window_view(hist, memory, axis=0)
+                floors[full + 1] = np.partition(win[kept + full + 1 - memory], rank,
+                                                axis=-1)[..., rank]
+            last = med[-memory:]
+            slots = (n_old + done - last.shape[0] + np.arange(last.shape[0])) % memory
+            f.history[slots] = last
+            f.n_history = n_old + done
+            f.floor = floors[-1]
+            f.period_p[:] = np.nan
+            f.period_ok[:] = False
+        rest = rows.shape[0] - done * period
+        f.period_p[:rest] = rows[done * period:]
+        f.period_ok[:rest] = True
+        which = (slot0 + np.arange(nb)) // period  # 0: the floor from before this push
+        return p <= self.gate * floors[which]
 
     def _track(self, f: _Family, first: int, c1: np.ndarray,
                accept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
