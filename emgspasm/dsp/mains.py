@@ -246,15 +246,22 @@ class MainsCanceller:
             self._buf[fill:fill + n] = x
             self._fill += n
             return out
-        head = L - fill
-        blocks = np.empty((nb, L, self.n_channels))
-        blocks[0, :fill] = self._buf[:fill]
-        blocks[0, fill:] = x[:head]
-        blocks[1:] = x[head:head + (nb - 1) * L].reshape(nb - 1, L, self.n_channels)
+        head, n_ch = L - fill, self.n_channels
+        if fill == 0:  # the push starts a block: one copy, C-ordered (a view of a transposed
+            # push would change the order of the sums below, and so their last bits)
+            blocks = np.ascontiguousarray(x[:nb * L].reshape(nb, L, n_ch))
+        else:
+            blocks = np.empty((nb, L, n_ch))
+            blocks[0, :fill] = self._buf[:fill]
+            blocks[0, fill:] = x[:head]
+            blocks[1:] = x[head:head + (nb - 1) * L].reshape(nb - 1, L, n_ch)
         preds = self._blocks_done(blocks)  # predictions for the block after each one
         rest = n - head - (nb - 1) * L
-        hum = np.concatenate([self._pred[None], preds]).reshape((nb + 1) * L, self.n_channels)
-        out = x - hum[fill:fill + n]
+        out = np.empty_like(x)  # x minus the hum in force at each sample, piece by piece
+        out[:head] = x[:head] - self._pred[fill:]
+        mid = slice(head, head + (nb - 1) * L)
+        out[mid] = (x[mid].reshape(nb - 1, L, n_ch) - preds[:-1]).reshape(-1, n_ch)
+        out[n - rest:] = x[n - rest:] - preds[-1][:rest]
         self._pred = preds[-1]
         self._buf[:rest] = x[n - rest:]
         self._fill = rest
