@@ -152,6 +152,30 @@ class _Chan:
     pending: list[tuple[int, str]] = field(default_factory=list)
 
 
+class _Joined(dict):
+    """Each signal's held samples followed by this push's, joined when first read: a push in
+    which no channel looks back at a signal (no candidate, no lock) never copies it."""
+
+    def __init__(self, held: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self._held, self._new = held, new
+
+    def __missing__(self, kind: str) -> np.ndarray:
+        value = self[kind] = np.concatenate([self._held[kind], self._new[kind]])
+        return value
+
+    def tail(self, kind: str, keep: int) -> np.ndarray:
+        """The last `keep` samples of the joined signal (a copy when not joined)."""
+        if kind in self:
+            v = self[kind]
+            return v[v.shape[0] - keep:]
+        new = self._new[kind]
+        if keep <= new.shape[0]:
+            return np.array(new[new.shape[0] - keep:], order="C")
+        held = self._held[kind]
+        return np.concatenate([held[held.shape[0] - (keep - new.shape[0]):], new])
+
+
 class EcgCanceller:
     """Correct per-hop envelopes (band mean square and peak, wide-band mean square) for tracked
     heartbeats; feed whole hops of the band-passed and wide-band signals."""
@@ -198,7 +222,7 @@ class EcgCanceller:
         self._n = 0
         self._buf = {k: np.zeros((0, n)) for k in ("q", "band", "broad")}
         self._period_ms: list[np.ndarray] = []  # (hops, 3, channels) pieces of a period
-        self._hist: list[np.ndarray] = []
+        self._hist = np.zeros((0, 3, n))  # per-period floors remembered, oldest first
         self._floor = np.full((3, n), np.inf)  # q, band, broad mean-square floors
         self._ch = [_Chan() for _ in range(n)]
 
@@ -214,16 +238,14 @@ class EcgCanceller:
         q = self._q.process(broad)
         start = self._n
         base = start - self._buf["q"].shape[0]
-        sig = {"q": np.concatenate([self._buf["q"], q]),
-               "band": np.concatenate([self._buf["band"], band]),
-               "broad": np.concatenate([self._buf["broad"], broad])}
-        msq = np.mean(np.ascontiguousarray(q.T).reshape(q.shape[1], n_hops, hop) ** 2,
-                      axis=-1).T
+        new = {"q": q, "band": band, "broad": broad}
+        sig = _Joined(self._buf, new)
+        sq = np.ascontiguousarray(q.T) ** 2  # (channels, samples)
+        msq = np.mean(sq.reshape(q.shape[1], n_hops, hop), axis=-1).T
         floors = self._floors(np.stack([msq, ms, msb]))  # (3, hops, channels)
         ms, peak, msb = ms.copy(), peak.copy(), msb.copy()
         thr = DETECT_Z ** 2 * floors[0]
-        hot = np.max(np.ascontiguousarray(q.T ** 2).reshape(q.shape[1], n_hops, hop),
-                     axis=-1).T > thr
+        hot = np.max(sq.reshape(q.shape[1], n_hops, hop), axis=-1).T > thr
         for c, ch in enumerate(self._ch):
             # A channel that tracks nothing (not locked, no candidate, no beat to learn from)
             # has nothing to do until its next hot hop: jump there instead of testing every
@@ -243,29 +265,47 @@ class EcgCanceller:
                 self._track(ch, c, sig, base, e, fl, bool(hot[h, c]))
                 h += 1
         self._n = start + band.shape[0]
-        keep = min(self.history, sig["q"].shape[0])
-        self._buf = {k: v[v.shape[0] - keep:] for k, v in sig.items()}
+        keep = min(self.history, self._buf["q"].shape[0] + q.shape[0])
+        self._buf = {k: sig.tail(k, keep) for k in new}
         return ms, peak, msb
 
     # -- internals ----------------------------------------------------------------------
     def _floors(self, ms: np.ndarray) -> np.ndarray:
-        """Floor in force at each hop (3, hops, channels): known before the hop's period."""
-        out = np.empty(ms.shape)
+        """Floor in force at each hop (3, hops, channels): known before the hop's period.
+
+        All floor periods a push completes are reduced at once: one median over
+        (periods, hops, 3, channels) and one partition over the sliding windows of the
+        remembered medians -- selections and a mean of the two middle values, so the same
+        numbers as one period at a time."""
         by_hop = ms.transpose(1, 0, 2)  # (hops, 3, channels): one row per hop, as collected
-        h, n = 0, ms.shape[1]
-        while h < n:  # one step per floor period touched, a quantile once per period
-            held = sum(p.shape[0] for p in self._period_ms)
-            m = min(self.period - held, n - h)
-            out[:, h:h + m] = self._floor[:, None, :]
-            self._period_ms.append(by_hop[h:h + m])
-            if held + m == self.period:
-                rows = np.concatenate(self._period_ms)  # (period, 3, channels), contiguous
-                med = np.median(rows, axis=0) / self._median_ratio
-                self._hist = [*self._hist, med][-self.memory:]
-                self._floor = _lower_quantile(np.stack(self._hist), FLOOR_HISTORY_QUANTILE)
-                self._period_ms = []
-            h += m
-        return out
+        n, period = ms.shape[1], self.period
+        held = sum(p.shape[0] for p in self._period_ms)
+        done = (held + n) // period  # periods completed in this push
+        if done == 0:
+            self._period_ms.append(by_hop)
+            return np.repeat(self._floor[:, None, :], n, axis=1)
+        used = done * period - held  # this push's hops in the completed periods
+        rows = np.concatenate([*self._period_ms, by_hop[:used]])
+        med = np.median(rows.reshape(done, period, *rows.shape[1:]), axis=1) \
+            / self._median_ratio  # (periods, 3, channels)
+        hist = np.concatenate([self._hist, med])
+        old, memory = self._hist.shape[0], self.memory
+        floors = np.empty((done + 1, *med.shape[1:]))
+        floors[0] = self._floor
+        size = np.minimum(old + 1 + np.arange(done), memory)  # remembered after each period
+        for j in np.flatnonzero(size < memory):  # only while the memory fills
+            floors[j + 1] = _lower_quantile(hist[:old + j + 1], FLOOR_HISTORY_QUANTILE)
+        full = np.flatnonzero(size == memory)
+        if full.size:
+            rank = math.floor(FLOOR_HISTORY_QUANTILE * (memory - 1))
+            win = np.lib.stride_tricks.sliding_window_view(hist, memory, axis=0)
+            floors[full + 1] = np.partition(win[old + full + 1 - memory], rank,
+                                            axis=-1)[..., rank]
+        self._hist = hist[max(0, hist.shape[0] - memory):]
+        self._floor = floors[-1]
+        self._period_ms = [by_hop[used:]] if used < n else []
+        which = (held + np.arange(n)) // period  # 0: the floor from before this push
+        return np.ascontiguousarray(floors[which].transpose(1, 0, 2))
 
     def _seg(self, sig: dict, base: int, kind: str, c: int, r: int,
              span: tuple[int, int], e: int) -> np.ndarray:

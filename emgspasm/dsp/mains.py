@@ -246,15 +246,22 @@ class MainsCanceller:
             self._buf[fill:fill + n] = x
             self._fill += n
             return out
-        head = L - fill
-        blocks = np.empty((nb, L, self.n_channels))
-        blocks[0, :fill] = self._buf[:fill]
-        blocks[0, fill:] = x[:head]
-        blocks[1:] = x[head:head + (nb - 1) * L].reshape(nb - 1, L, self.n_channels)
+        head, n_ch = L - fill, self.n_channels
+        if fill == 0:  # the push starts a block: one copy, C-ordered (a view of a transposed
+            # push would change the order of the sums below, and so their last bits)
+            blocks = np.ascontiguousarray(x[:nb * L].reshape(nb, L, n_ch))
+        else:
+            blocks = np.empty((nb, L, n_ch))
+            blocks[0, :fill] = self._buf[:fill]
+            blocks[0, fill:] = x[:head]
+            blocks[1:] = x[head:head + (nb - 1) * L].reshape(nb - 1, L, n_ch)
         preds = self._blocks_done(blocks)  # predictions for the block after each one
         rest = n - head - (nb - 1) * L
-        hum = np.concatenate([self._pred[None], preds]).reshape((nb + 1) * L, self.n_channels)
-        out = x - hum[fill:fill + n]
+        out = np.empty_like(x)  # x minus the hum in force at each sample, piece by piece
+        out[:head] = x[:head] - self._pred[fill:]
+        mid = slice(head, head + (nb - 1) * L)
+        out[mid] = (x[mid].reshape(nb - 1, L, n_ch) - preds[:-1]).reshape(-1, n_ch)
+        out[n - rest:] = x[n - rest:] - preds[-1][:rest]
         self._pred = preds[-1]
         self._buf[:rest] = x[n - rest:]
         self._fill = rest
@@ -313,6 +320,9 @@ class MainsCanceller:
         """Accept each block (per channel) if its out-of-model power is near the floor; keep the
         floor's books: per-period medians, their low quantile over the memory, updated once per
         period, so blocks in a period are judged against earlier periods only."""
+        slot0 = first % self.period
+        if f.n_history and settled.all() and f.period_ok[:slot0].all():
+            return self._gate_settled(f, slot0, p)
         accept = np.zeros(p.shape, dtype=bool)
         j = 0
         while j < p.shape[0]:  # once per floor period touched
@@ -340,6 +350,48 @@ class MainsCanceller:
                 f.period_ok[:] = False
             j += m
         return accept
+
+    def _gate_settled(self, f: _Family, slot0: int, p: np.ndarray) -> np.ndarray:
+        """`_gate` once the floor exists and every block is settled (all but the first
+        period after a start): every period the push completes at once -- one median over
+        (periods, blocks, channels), one partition over the sliding windows of the remembered
+        medians. Selections and a two-value mean, so the numbers of one period at a time."""
+        period, memory, nb = self.period, self.memory, p.shape[0]
+        rows = np.concatenate([f.period_p[:slot0], p])
+        done = rows.shape[0] // period  # periods completed by this push
+        floors = np.empty((done + 1, p.shape[1]))
+        floors[0] = f.floor
+        if done:
+            med = np.median(rows[:done * period].reshape(done, period, -1), axis=1)
+            n_old = f.n_history
+            kept = min(n_old, memory)
+            ring = f.history[:kept]
+            if n_old > memory:  # the ring's oldest row is the next one to be overwritten
+                ring = np.roll(ring, -(n_old % memory), axis=0)
+            hist = np.concatenate([ring, med])  # oldest first
+            size = np.minimum(kept + 1 + np.arange(done), memory)
+            for j in np.flatnonzero(size < memory):  # only while the memory fills
+                part = hist[:kept + j + 1]
+                rank = int(self.floor_quantile * (part.shape[0] - 1))
+                floors[j + 1] = np.partition(part, rank, axis=0)[rank]
+            full = np.flatnonzero(size == memory)
+            if full.size:
+                rank = int(self.floor_quantile * (memory - 1))
+                win = np.lib.stride_tricks.sliding_window_view(hist, memory, axis=0)
+                floors[full + 1] = np.partition(win[kept + full + 1 - memory], rank,
+                                                axis=-1)[..., rank]
+            last = med[-memory:]
+            slots = (n_old + done - last.shape[0] + np.arange(last.shape[0])) % memory
+            f.history[slots] = last
+            f.n_history = n_old + done
+            f.floor = floors[-1]
+            f.period_p[:] = np.nan
+            f.period_ok[:] = False
+        rest = rows.shape[0] - done * period
+        f.period_p[:rest] = rows[done * period:]
+        f.period_ok[:rest] = True
+        which = (slot0 + np.arange(nb)) // period  # 0: the floor from before this push
+        return p <= self.gate * floors[which]
 
     def _track(self, f: _Family, first: int, c1: np.ndarray,
                accept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,45 +425,57 @@ class MainsCanceller:
     def _average(self, f: _Family, c_trk: np.ndarray,
                  accept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Phasor average and innovation variance after each block ((blocks, K, C)), over
-        accepted blocks only: per channel, an lfilter over that channel's accepted blocks."""
+        accepted blocks only: per channel, an exponential average over that channel's accepted
+        blocks. All channels go through one `lfilter` on a (rows, channels, K) array: each
+        channel's accepted blocks are packed to the front of its column (the rows after them
+        are filler, and the filter is causal, so they never touch a channel's own outputs),
+        and the state carried to the next push is read at the channel's last accepted row --
+        for this first-order filter the state after a row is exactly ``-(y·(α-1))``, the same
+        number `lfilter` itself returns as its final state (each lane's arithmetic is
+        independent of the others, so the values are those of one call per channel)."""
         a = self.alpha
         nb, _, n_ch = c_trk.shape
-        mean = np.empty(c_trk.shape, dtype=np.complex128)
-        var = np.empty(c_trk.shape)
-        count = np.empty((nb, n_ch), dtype=np.int64)
-        for c in range(n_ch):  # per channel: its own accepted blocks
-            idx = np.flatnonzero(accept[:, c])
-            n0 = int(f.count[c])
-            if idx.size:
-                y, f.zi_mean[c] = signal.lfilter([a], [1.0, a - 1.0], c_trk[idx, :, c],
-                                                 axis=0, zi=f.zi_mean[c])
-                n = n0 + np.arange(1, idx.size + 1)
-                avg = y / -np.expm1(n * math.log1p(-a) if a < 1 else -np.inf * n)[:, None]
-                prev = np.concatenate([f.mean[None, :, c], avg[:-1]])
-                innov = np.abs(c_trk[idx, :, c] - prev) ** 2
-                learn = n > 1  # the first block has nothing to be an innovation against
-                if learn.any():
-                    nv = n[learn] - 1
-                    yv, f.zi_var[c] = signal.lfilter([a], [1.0, a - 1.0], innov[learn],
-                                                     axis=0, zi=f.zi_var[c])
-                    v = yv / -np.expm1(nv * math.log1p(-a) if a < 1 else -np.inf * nv)[:, None]
-                    # Only a channel's very first block has nothing to learn: it keeps 0.
-                    vfull = np.concatenate([np.repeat(f.var[None, :, c], (~learn).sum(),
-                                                      axis=0), v])
-                else:
-                    vfull = np.repeat(f.var[None, :, c], idx.size, axis=0)
-                # Forward fill over the blocks (rejected ones keep the last accepted value).
-                pos = np.searchsorted(idx, np.arange(nb), side="right") - 1
-                have = pos >= 0
-                mean[:, :, c] = np.where(have[:, None], avg[np.maximum(pos, 0)], f.mean[:, c])
-                var[:, :, c] = np.where(have[:, None], vfull[np.maximum(pos, 0)], f.var[:, c])
-                f.mean[:, c], f.var[:, c] = avg[-1], vfull[-1]
-                f.count[c] = n0 + idx.size
-                count[:, c] = n0 + np.maximum(pos + 1, 0)
-            else:
-                mean[:, :, c] = f.mean[:, c]
-                var[:, :, c] = f.var[:, c]
-                count[:, c] = n0
+        n0 = f.count
+        m = np.count_nonzero(accept, axis=0)
+        cum = np.cumsum(accept, axis=0)  # accepted blocks so far, per channel
+        count = n0 + cum
+        rows = int(m.max()) if nb else 0
+        if rows == 0:
+            return (np.repeat(f.mean[None], nb, axis=0), np.repeat(f.var[None], nb, axis=0),
+                    count)
+        ch = np.arange(n_ch)
+        order = np.argsort(~accept, axis=0, kind="stable")[:rows]  # accepted rows first
+        x = c_trk.transpose(0, 2, 1)[order, ch]  # (rows, C, K): each channel's accepted
+        y, _ = signal.lfilter([a], [1.0, a - 1.0], x, axis=0,
+                              zi=f.zi_mean.transpose(1, 0, 2))
+        n = n0 + np.arange(1, rows + 1)[:, None]  # (rows, C)
+        avg = y / -np.expm1(n * math.log1p(-a) if a < 1 else -np.inf * n)[:, :, None]
+        old_mean = np.ascontiguousarray(f.mean.T)  # (C, K)
+        prev = np.concatenate([old_mean[None], avg[:-1]])
+        innov = np.abs(x - prev) ** 2
+        # The first block a channel ever accepts has nothing to be an innovation against:
+        # its variance sequence starts one row later (`skip`), and that block keeps 0.
+        skip = (n0 == 0).astype(np.int64)
+        iv = np.minimum(np.arange(rows)[:, None] + skip, rows - 1)
+        yv, _ = signal.lfilter([a], [1.0, a - 1.0], innov[iv, ch], axis=0,
+                               zi=f.zi_var.transpose(1, 0, 2))
+        nv = n0 + skip + np.arange(rows)[:, None]
+        v = yv / -np.expm1(nv * math.log1p(-a) if a < 1 else -np.inf * nv)[:, :, None]
+        old_var = np.ascontiguousarray(f.var.T)
+        means = np.concatenate([old_mean[None], avg])  # row 0: the state before this push
+        varis = np.concatenate([old_var[None], v])
+        mean = np.ascontiguousarray(means[cum, ch].transpose(0, 2, 1))
+        var = np.ascontiguousarray(varis[np.maximum(cum - skip, 0), ch].transpose(0, 2, 1))
+        got = np.flatnonzero(m)
+        last = m[got] - 1
+        f.zi_mean[got, 0] = -(y[last, got] * (a - 1.0))
+        f.mean[:, got] = avg[last, got].T
+        vgot = got[m[got] > skip[got]]
+        if vgot.size:
+            vlast = m[vgot] - skip[vgot] - 1
+            f.zi_var[vgot, 0] = -(yv[vlast, vgot] * (a - 1.0))
+            f.var[:, vgot] = v[vlast, vgot].T
+        f.count = n0 + m
         return mean, var, count
 
     def _predict(self, starts: np.ndarray) -> np.ndarray:
