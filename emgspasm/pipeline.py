@@ -65,6 +65,17 @@ NEIGHBOUR_SATELLITE_LABELS: tuple[str, ...] = ("voluntary", "cramp")
 """Labels a neighbour's crosstalk can carry (see `Pipeline._hosts`)."""
 
 
+def _checked_pairs(pairs: Sequence[tuple[int, int]], n_channels: int,
+                   what: str) -> list[tuple[int, int]]:
+    """`pairs` as int tuples, each two distinct channels of `n_channels` (else ValueError
+    naming the bad `what` pair: a montage typo must fail at start, not mid-session)."""
+    out = [(int(a), int(b)) for a, b in pairs]
+    for a, b in out:
+        if not (0 <= a < n_channels and 0 <= b < n_channels) or a == b:
+            raise ValueError(f"bad {what} pair {(a, b)} for {n_channels} channels")
+    return out
+
+
 def default_pairs(n_channels: int) -> list[tuple[int, int]]:
     """Consecutive channels are agonist/antagonist pairs: (0, 1), (2, 3), …"""
     return [(i, i + 1) for i in range(0, n_channels - 1, 2)]
@@ -113,17 +124,14 @@ class Pipeline:
             raise ValueError("need at least one channel")
         self.config = config or DetectorConfig()
         self.geo = DetectorGeometry.from_config(self.config, self.fs)
-        self.pairs = list(pairs) if pairs is not None else default_pairs(n)
+        self.pairs = _checked_pairs(pairs if pairs is not None else default_pairs(n), n,
+                                    "channel")
         self._partner: dict[int, int] = {}
         for a, b in self.pairs:
-            if not (0 <= a < n and 0 <= b < n) or a == b:
-                raise ValueError(f"bad channel pair {(a, b)} for {n} channels")
             self._partner[a], self._partner[b] = b, a
-        self.neighbours = [(int(a), int(b)) for a, b in neighbours]
+        self.neighbours = _checked_pairs(neighbours, n, "neighbour")
         self._neighbours: dict[int, list[int]] = {}
         for a, b in self.neighbours:
-            if not (0 <= a < n and 0 <= b < n) or a == b:
-                raise ValueError(f"bad neighbour pair {(a, b)} for {n} channels")
             for x, y in ((a, b), (b, a)):
                 if y not in self._neighbours.setdefault(x, []):
                     self._neighbours[x].append(y)
