@@ -236,11 +236,16 @@ class DetectorConfig:
 
     merge_gap_s: tuple[tuple[str, float], ...] = (
         ("artifact", 1.6),
-        ("cramp", 1.0),
+        ("cramp", 2.0),
         ("rigidity", 1.0),
     )
     """Same-label events on a shared channel closer than this merge. Artifact 1.6 s bridges the
-    beats of an ECG at ≥ 40 bpm; cramp and rigidity bridge a brief dip of a sustained event.
+    beats of an ECG at ≥ 40 bpm; rigidity bridges a brief dip of a sustained event. A cramp's
+    waxing and waning (~1.4 Hz modulation on a slower swell) can take its region's units below
+    threshold for a second or two, leaving a few short bursts, and such a dip is not the end
+    of the cramp: with 1 s, cramps of the independent generator came out in two pieces 1-3 s
+    apart, the second a false alarm (cramp F1 there 0.56 -> 0.59 with 2 s, 0.60 with 3 s; 3 s
+    also joined separate cramps of our own wearable split, F1 0.92 -> 0.90, 2 s 0.91).
     Voluntary repetitions and twitches never merge."""
 
     def merge_gap_for(self, label: str) -> float:

@@ -100,7 +100,8 @@ class FrontEnd:
         # Continuous ECG crosstalk: tracked beats are taken out of the activity envelopes
         # (band level/peak and wide-band level), so they neither open episodes nor break a
         # twitch's isolation; channels without a locked beat train are untouched.
-        self._ecg = EcgCanceller(fs, n_channels, geometry.hop) if config.ecg_cancel else None
+        self._ecg = EcgCanceller(fs, n_channels, geometry.hop, mains_hz or ()) \
+            if config.ecg_cancel else None
         self._hops_done = 0
         carry = geometry.level_hops - 1
         self._ms_carry = np.zeros((carry, n_channels))

@@ -32,13 +32,15 @@ alignment is the P wave and the QRS upstroke, which alone exceed the spike and w
 thresholds for R ≥ 10 σ; the envelope-level fit above has no head.
 
 Method, per channel:
-1. QRS detection on a 8-30 Hz band-pass of the wide-band signal (where the QRS energy is): a
-   crossing of `DETECT_Z` noise floors starts a candidate; its R is the largest |q| in the next
+1. QRS detection on a 8-30 Hz band-pass of the wide-band signal (where the QRS energy is),
+   notched at the candidate mains fundamentals: a crossing of `DETECT_Z` noise floors starts a
+   candidate, read at its largest positive and at its largest negative q in the next
    `QRS_WINDOW_S`. Candidates are `REFRACTORY_S` apart.
-2. Lock: the last `LOCK_BEATS` candidates have RR intervals in [`RR_MIN_S`, `RR_MAX_S`], RR
-   coefficient of variation below `RR_CV_MAX`, one polarity, amplitudes within
-   `AMP_RATIO_MAX` and band-passed shapes correlating with their mean by `SHAPE_MIN`. Only a
-   locked channel is touched: others come out bit-identical.
+2. Lock: the last `LOCK_BEATS` candidates, read at one lobe (the larger where both qualify),
+   have RR intervals in [`RR_MIN_S`, `RR_MAX_S`] (an interval spanning a beat the detector
+   missed counts as two, up to `MAX_SKIPPED`), RR coefficient of variation below
+   `RR_CV_MAX`, amplitudes within `AMP_RATIO_MAX` and band-passed shapes correlating with
+   their mean by `SHAPE_MIN`. Only a locked channel is touched: others come out bit-identical.
 3. Locked: the next R is searched in last + RR ± `SEARCH_SD`·sd(RR) (at least
    `SEARCH_MIN_S`); accepted within [`ACCEPT_LO`, `ACCEPT_HI`] of the tracked amplitude.
    Templates (band and wide-band) are exponential averages (`TEMPLATE_ALPHA`) over beats whose
@@ -56,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal, stats
 
-from emgspasm.dsp.filters import StreamingFilter
+from emgspasm.dsp.filters import NOTCH_NYQUIST_GUARD, StreamingFilter, notch_sections
 
 __all__ = ["EcgCanceller"]
 
@@ -86,6 +88,8 @@ bound at which a clean beat is rejected this often: sqrt(2 ln(L / GATE_FALSE_REJ
 for a span of L samples (4.8 at 1 kHz over the 0.85 s wide-band span). An energy gate alone
 let a 15x-noise twitch between two beats into the wide-band template (measured: its ghost then
 tripped the wide-band detector 0.4 s after every later beat)."""
+MAX_SKIPPED: int = 1
+"""Beats a lock may skip between two of its candidates (`_beat_intervals`)."""
 MAX_MISSES: int = 3
 """Beats missing in a row (in a window not masked by other activity) that unlock a channel."""
 REFINE_S: float = 0.006
@@ -137,7 +141,9 @@ def _lower_quantile(x: np.ndarray, q: float) -> np.ndarray:
 @dataclass
 class _Chan:
     locked: bool = False
-    cands: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
+    cands: list[tuple[tuple[int, float, np.ndarray], ...]] = field(default_factory=list)
+    """Recent QRS candidates, each as its (R sample, q value, band segment) at the
+    positive and at the negative lobe."""
     cluster: int = -1  # first crossing of a candidate being completed
     search_from: int = 0
     last: int = 0
@@ -150,6 +156,20 @@ class _Chan:
     broad_raw: np.ndarray | None = None  # the wide-band average before its low-pass
     beats: list[int] = field(default_factory=list)  # confirmed R's still overlapping
     pending: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _beat_intervals(r: np.ndarray) -> np.ndarray:
+    """The RR intervals of candidate R times `r` (s), each interval divided by the number of
+    beats it spans when a beat between two candidates was missed (a gap of up to
+    `MAX_SKIPPED` + 1 times the shortest interval; a longer one returns no intervals): a weak
+    heart's QRS crosses the detection threshold on most beats, not all, and requiring four
+    crossings in a row kept such a channel from ever locking (measured on the independent
+    generator: its beats then became an `artifact` episode every one to three seconds)."""
+    rr = np.diff(r)
+    if rr.size == 0:
+        return rr
+    k = np.rint(rr / rr.min())
+    return rr / k if k.max() <= MAX_SKIPPED + 1 else rr[:0]
 
 
 class _Joined(dict):
@@ -180,7 +200,8 @@ class EcgCanceller:
     """Correct per-hop envelopes (band mean square and peak, wide-band mean square) for tracked
     heartbeats; feed whole hops of the band-passed and wide-band signals."""
 
-    def __init__(self, fs: float, n_channels: int, hop: int) -> None:
+    def __init__(self, fs: float, n_channels: int, hop: int,
+                 mains_hz: tuple[float, ...] = ()) -> None:
         self.fs = float(fs)
         self.n_channels = int(n_channels)
         self.hop = int(hop)
@@ -194,8 +215,14 @@ class EcgCanceller:
         self.stride = max(1, round(self.fs * SEARCH_STEP_S))
         self.broad_stride = max(1, round(self.fs * BROAD_SEARCH_STEP_S))
         high = min(QRS_BAND_HZ[1], 0.45 * self.fs)
-        self._qsos = signal.butter(2, (QRS_BAND_HZ[0], high), "bandpass", fs=self.fs,
-                                   output="sos")
+        # Notched at each candidate mains fundamental: a 4-pole 30 Hz edge passes a third of
+        # 50 Hz hum, and hum at a few times the noise then set the candidates' floor above
+        # the QRS of a weak heart (measured on the independent generator: no channel ever
+        # locked, every beat became an episode). The QRS band itself loses nothing.
+        fundamentals = [f for f in mains_hz if f < NOTCH_NYQUIST_GUARD * 0.5 * self.fs]
+        self._qsos = np.concatenate([
+            signal.butter(2, (QRS_BAND_HZ[0], high), "bandpass", fs=self.fs, output="sos"),
+            notch_sections(self.fs, fundamentals)])
         self._lp = signal.butter(4, min(BROAD_TEMPLATE_LOWPASS_HZ, 0.4 * self.fs), "lowpass",
                                  fs=self.fs, output="sos")
         self.period = max(1, round(FLOOR_PERIOD_S * self.fs / self.hop))
@@ -351,11 +378,15 @@ class EcgCanceller:
         if ch.cluster < 0 or e < need:
             return
         w = q[ch.cluster - base:ch.cluster + self.qrs_window - base, c]
-        r = ch.cluster + int(np.argmax(np.abs(w)))
-        ch.cluster, ch.search_from = -1, r + self.refractory
-        ch.cands = [*ch.cands, (r, float(q[r - base, c]),
-                                self._seg(sig, base, "band", c, r, self.band_span, e).copy())]
-        ch.cands = ch.cands[-LOCK_BEATS:]
+        # Both lobes: after a high-pass a QRS is biphasic with lobes of similar size, so which
+        # one is the larger flips from beat to beat with noise; the train is read at one lobe.
+        lobes = []
+        for r in (ch.cluster + int(np.argmax(w)), ch.cluster + int(np.argmin(w))):
+            lobes.append((r, float(q[r - base, c]),
+                          self._seg(sig, base, "band", c, r, self.band_span, e).copy()))
+        ch.cluster = -1
+        ch.search_from = max(x[0] for x in lobes) + self.refractory
+        ch.cands = [*ch.cands, (lobes[0], lobes[1])][-LOCK_BEATS:]
         self._try_lock(ch)
 
     def _set(self, ch: _Chan, attr: str, value: np.ndarray) -> None:
@@ -366,26 +397,39 @@ class EcgCanceller:
     def _try_lock(self, ch: _Chan) -> None:
         if len(ch.cands) < LOCK_BEATS:
             return
-        r = np.array([x[0] for x in ch.cands], dtype=float) / self.fs
-        a = np.array([x[1] for x in ch.cands])
-        segs = [x[2] for x in ch.cands]
-        rr = np.diff(r)
-        if (rr.min() < RR_MIN_S or rr.max() > RR_MAX_S or np.std(rr) > RR_CV_MAX * rr.mean()
+        trains = [beats for beats in ([x[lobe] for x in ch.cands] for lobe in (0, 1))
+                  if self._is_train(beats)]
+        if not trains:
+            return
+        # Read at the larger lobe where both make a train: its timing is the least noisy.
+        beats = max(trains, key=lambda b: float(np.mean([abs(x[1]) for x in b])))
+        rr = _beat_intervals(np.array([x[0] for x in beats], dtype=float) / self.fs)
+        ch.locked, ch.band_t = True, np.mean([x[2] for x in beats], axis=0)
+        ch.broad_t, ch.broad_raw = None, None
+        ch.last = int(beats[-1][0])
+        ch.rr, ch.rr_var = float(rr.mean()) * self.fs, float(np.var(rr)) * self.fs ** 2
+        ch.amp, ch.misses = float(np.mean([x[1] for x in beats])), 0
+        ch.beats = [int(x[0]) for x in beats]
+        ch.pending = [(int(x[0]), "broad") for x in beats]
+
+    def _is_train(self, beats: list[tuple[int, float, np.ndarray]]) -> bool:
+        """Do these candidate R's (sample, q value, band segment) make a heartbeat train: RR in
+        range and steady, one polarity, similar amplitudes and shapes?"""
+        rr = _beat_intervals(np.array([x[0] for x in beats], dtype=float) / self.fs)
+        a = np.array([x[1] for x in beats])
+        segs = [x[2] for x in beats]
+        if (rr.size == 0 or rr.min() < RR_MIN_S or rr.max() > RR_MAX_S
+                or np.std(rr) > RR_CV_MAX * rr.mean()
                 or not (np.all(a > 0) or np.all(a < 0))
                 or np.abs(a).max() > AMP_RATIO_MAX * np.abs(a).min()
                 or any(s.shape != segs[0].shape for s in segs)):
-            return
+            return False
         mean = np.mean(segs, axis=0)
         for s in segs:
             den = math.sqrt(float(np.sum(s * s) * np.sum(mean * mean))) or 1.0
             if float(np.sum(s * mean)) / den < SHAPE_MIN:
-                return
-        ch.locked, ch.band_t, ch.broad_t, ch.broad_raw = True, mean, None, None
-        ch.last = int(ch.cands[-1][0])
-        ch.rr, ch.rr_var = float(rr.mean()) * self.fs, float(np.var(rr)) * self.fs ** 2
-        ch.amp, ch.misses = float(np.mean(a)), 0
-        ch.beats = [int(x[0]) for x in ch.cands]
-        ch.pending = [(int(x[0]), "broad") for x in ch.cands]
+                return False
+        return True
 
     def _window(self, ch: _Chan) -> tuple[int, int]:
         m = max(SEARCH_SD * math.sqrt(ch.rr_var), SEARCH_MIN_S * self.fs)

@@ -39,6 +39,7 @@ __all__ = [
     "design_emg_filter",
     "emg_clean",
     "notch_frequencies",
+    "notch_sections",
     "pass_band",
 ]
 
@@ -235,17 +236,22 @@ def design_emg_filter(
         sections.append(
             signal.butter(int(order), float(ecg_highpass_hz), "highpass", fs=fs, output="sos")
         )
-    for f in notch_frequencies(
+    sections.append(notch_sections(fs, notch_frequencies(
         fs,
         band=band,
         mains_hz=mains_hz,
         harmonics=harmonics,
         ecg_highpass_hz=ecg_highpass_hz,
         max_harmonic=max_harmonic,
-    ):
-        b, a = signal.iirnotch(f, notch_q, fs=fs)
-        sections.append(signal.tf2sos(b, a))
+    ), notch_q))
     return np.ascontiguousarray(np.concatenate(sections, axis=0), dtype=np.float64)
+
+
+def notch_sections(fs: float, freqs: Iterable[float],
+                   notch_q: float = DEFAULT_NOTCH_Q) -> np.ndarray:
+    """One :func:`scipy.signal.iirnotch` SOS section per frequency in `freqs`, (n, 6)."""
+    rows = [signal.tf2sos(*signal.iirnotch(f, notch_q, fs=fs)) for f in freqs]
+    return np.concatenate(rows, axis=0) if rows else np.zeros((0, 6))
 
 
 def _check_sos(sos: np.ndarray) -> np.ndarray:
