@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emgspasm.live.sinks import Sink
+
 MAX_CPU_SHARE = 0.9
 """Share of its core above which the live path is not keeping up for long."""
 
@@ -107,8 +109,10 @@ class Timing:
     """(decided_at_s, monotonic emission time) per event."""
 
 
-class TimingSink:
-    """A live sink that notes when each event is emitted."""
+class TimingSink(Sink):
+    """A live sink that notes when each event is emitted (a `Sink`, so it has every method
+    the runner calls: a hand-rolled one without `alerts` crashed the session at the first
+    announcement)."""
 
     def __init__(self, timing: Timing) -> None:
         self.timing = timing
@@ -116,17 +120,11 @@ class TimingSink:
     def start(self, first, source: str) -> None:
         self.timing.fs = first.fs
 
-    def block(self, block) -> None:
-        pass
-
     def events(self, events) -> None:
         now = time.monotonic()
         for ev in events:
             decided = ev.decided_at_s if ev.decided_at_s is not None else ev.end_s
             self.timing.emitted.append((decided, now))
-
-    def close(self, summary) -> None:
-        pass
 
 
 def run_session(device: str, seconds: float, options: dict | None = None, seed: int = 3) -> dict:
