@@ -60,11 +60,21 @@ class EpisodeSegmenter:
     def step(self, active: np.ndarray, first_hop: int) -> list[Episode]:
         """Consume flags for hops [first_hop, first_hop + n); return episodes that closed."""
         closed: list[Episode] = []
-        n = active.shape[0]
-        for ch in range(active.shape[1]):
-            starts, ends = runs(active[:, ch])
-            for rs, re in zip(starts + first_hop, ends + first_hop, strict=True):
-                self._add_run(ch, int(rs), int(re), closed)
+        n, n_channels = active.shape
+        # The runs of every channel from one edge search (row-major: by channel, then hop),
+        # and Python only for channels with a run or an open episode: at rest most have
+        # neither (per-channel searches were most of a 20 ms live push at 128 channels).
+        padded = np.zeros((n_channels, n + 2), dtype=bool)
+        padded[:, 1:-1] = active.T
+        chan, pos = np.nonzero(padded[:, 1:] != padded[:, :-1])
+        run_chan, run_start, run_end = chan[0::2], pos[0::2] + first_hop, pos[1::2] - 1 + first_hop
+        bounds = np.searchsorted(run_chan, np.arange(n_channels + 1))
+        for ch in range(n_channels):
+            lo, hi = int(bounds[ch]), int(bounds[ch + 1])
+            if lo == hi and self._open[ch] is None:
+                continue
+            for rs, re in zip(run_start[lo:hi].tolist(), run_end[lo:hi].tolist(), strict=True):
+                self._add_run(ch, rs, re, closed)
             op = self._open[ch]
             if op is not None and first_hop + n - 1 - op.last >= self.episode_gap:
                 closed.append(self._close(ch))
