@@ -163,7 +163,7 @@ def _beat_intervals(r: np.ndarray) -> np.ndarray:
     beats it spans when a beat between two candidates was missed (a gap of up to
     `MAX_SKIPPED` + 1 times the shortest interval; a longer one returns no intervals): a weak
     heart's QRS crosses the detection threshold on most beats, not all, and requiring four
-    crossings in a row kept such a channel from ever locking (measured on the independent
+    crossings in a row kept such a channel from locking for minutes (seen on the independent
     generator: its beats then became an `artifact` episode every one to three seconds)."""
     rr = np.diff(r)
     if rr.size == 0:
@@ -175,9 +175,10 @@ def _beat_intervals(r: np.ndarray) -> np.ndarray:
 class _History:
     """The last samples of one signal (rows × channels), appended to push by push in amortised
     O(new samples): a buffer with room for twice what it holds, shifted down only when full.
-    Joining with `np.concatenate` instead copied everything kept (1.6 s) at every push: for
-    20 ms live pushes at 128 channels that was 80 copies of the history a second per signal,
-    a third of the live path's core."""
+    Joining with `np.concatenate` instead copied everything kept (1.6 s) at every push: with
+    10-20 ms live pushes at 128 channels, 50-100 copies of the history a second per signal
+    (profiled: 0.95 s of a 10 s live session's main thread, more than the whole pipeline's
+    filtering)."""
 
     def __init__(self, n_channels: int) -> None:
         self._data = np.zeros((0, n_channels))
@@ -418,7 +419,8 @@ class EcgCanceller:
             return
         w = q[ch.cluster - base:ch.cluster + self.qrs_window - base, c]
         # Both lobes: after a high-pass a QRS is biphasic with lobes of similar size, so which
-        # one is the larger flips from beat to beat with noise; the train is read at one lobe.
+        # one is the larger can flip from beat to beat with noise and hum (seen on the
+        # independent generator: R read at +18/-20 alternately); the train is read at one lobe.
         lobes = []
         for r in (ch.cluster + int(np.argmax(w)), ch.cluster + int(np.argmin(w))):
             lobes.append((r, float(q[r - base, c]),
