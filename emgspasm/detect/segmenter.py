@@ -34,9 +34,17 @@ class _Open:
 
 def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (inclusive) indices of runs of True in a 1-D boolean array."""
-    padded = np.concatenate([[False], flags, [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return edges[0::2], edges[1::2] - 1
+    _, starts, ends = row_runs(flags[None, :])
+    return starts, ends
+
+
+def row_runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, start and end (inclusive) column of every run of True in a 2-D boolean array,
+    by row and then by start: one edge search for all rows."""
+    padded = np.zeros((flags.shape[0], flags.shape[1] + 2), dtype=bool)
+    padded[:, 1:-1] = flags
+    row, pos = np.nonzero(padded[:, 1:] != padded[:, :-1])
+    return row[0::2], pos[0::2], pos[1::2] - 1
 
 
 class EpisodeSegmenter:
@@ -65,10 +73,8 @@ class EpisodeSegmenter:
         # and Python only for channels with a run or an open episode: at rest most have
         # neither (per-channel searches were a fifth of the live path's main thread at 128
         # channels, profiled).
-        padded = np.zeros((n_channels, n + 2), dtype=bool)
-        padded[:, 1:-1] = active.T
-        chan, pos = np.nonzero(padded[:, 1:] != padded[:, :-1])
-        run_chan, run_start, run_end = chan[0::2], pos[0::2] + first_hop, pos[1::2] - 1 + first_hop
+        run_chan, run_start, run_end = row_runs(active.T)
+        run_start, run_end = run_start + first_hop, run_end + first_hop
         bounds = np.searchsorted(run_chan, np.arange(n_channels + 1))
         for ch in range(n_channels):
             lo, hi = int(bounds[ch]), int(bounds[ch + 1])

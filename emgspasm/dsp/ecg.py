@@ -438,13 +438,12 @@ class EcgCanceller:
     def _try_lock(self, ch: _Chan) -> None:
         if len(ch.cands) < LOCK_BEATS:
             return
-        trains = [beats for beats in ([x[lobe] for x in ch.cands] for lobe in (0, 1))
-                  if self._is_train(beats)]
+        trains = [(beats, rr) for beats in ([x[lobe] for x in ch.cands] for lobe in (0, 1))
+                  if (rr := self._train_rr(beats)) is not None]
         if not trains:
             return
         # Read at the larger lobe where both make a train: its timing is the least noisy.
-        beats = max(trains, key=lambda b: float(np.mean([abs(x[1]) for x in b])))
-        rr = _beat_intervals(np.array([x[0] for x in beats], dtype=float) / self.fs)
+        beats, rr = max(trains, key=lambda t: float(np.mean([abs(x[1]) for x in t[0]])))
         ch.locked, ch.band_t = True, np.mean([x[2] for x in beats], axis=0)
         ch.broad_t, ch.broad_raw = None, None
         ch.last = int(beats[-1][0])
@@ -453,9 +452,10 @@ class EcgCanceller:
         ch.beats = [int(x[0]) for x in beats]
         ch.pending = [(int(x[0]), "broad") for x in beats]
 
-    def _is_train(self, beats: list[tuple[int, float, np.ndarray]]) -> bool:
-        """Do these candidate R's (sample, q value, band segment) make a heartbeat train: RR in
-        range and steady, one polarity, similar amplitudes and shapes?"""
+    def _train_rr(self, beats: list[tuple[int, float, np.ndarray]]) -> np.ndarray | None:
+        """The RR intervals (s) of these candidate R's (sample, q value, band segment) if they
+        make a heartbeat train -- RR in range and steady, one polarity, similar amplitudes and
+        shapes -- else None."""
         rr = _beat_intervals(np.array([x[0] for x in beats], dtype=float) / self.fs)
         a = np.array([x[1] for x in beats])
         segs = [x[2] for x in beats]
@@ -464,13 +464,13 @@ class EcgCanceller:
                 or not (np.all(a > 0) or np.all(a < 0))
                 or np.abs(a).max() > AMP_RATIO_MAX * np.abs(a).min()
                 or any(s.shape != segs[0].shape for s in segs)):
-            return False
+            return None
         mean = np.mean(segs, axis=0)
         for s in segs:
             den = math.sqrt(float(np.sum(s * s) * np.sum(mean * mean))) or 1.0
             if float(np.sum(s * mean)) / den < SHAPE_MIN:
-                return False
-        return True
+                return None
+        return rr
 
     def _window(self, ch: _Chan) -> tuple[int, int]:
         m = max(SEARCH_SD * math.sqrt(ch.rr_var), SEARCH_MIN_S * self.fs)
