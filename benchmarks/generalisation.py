@@ -252,7 +252,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--genb", type=Path, default=None, help="genb.py (default: SHARED/validation)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="first genb seed")
     p.add_argument("--sessions", type=int, default=None,
-                   help="genb sessions per profile (default: lab 12, armband profiles 6)")
+                   help="genb sessions per profile (default: 12 for every profile)")
     p.add_argument("--minutes", type=float, default=10.0, help="minutes per genb session")
     p.add_argument("--profiles", default=",".join(PROFILES), help="genb profiles for part b")
     p.add_argument("--stress", default=",".join(STRESSES), help="backgrounds for part d")
