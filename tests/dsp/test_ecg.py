@@ -20,19 +20,20 @@ from emgspasm.simulate import artifacts as A
 FS = 2000.0
 
 
-def _ecg(fs: float, n: int, seed: int, r_peak: float) -> tuple[np.ndarray, np.ndarray]:
+def _ecg(fs: float, n: int, seed: int, r_peak: float,
+         bpm: float = 70.0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     tpl = A.ecg_template(rng)
-    rr = 60.0 / 70.0
+    rr = 60.0 / bpm
     beats = np.cumsum(rr * (1 + 0.04 * rng.standard_normal(int(n / fs / rr) + 3))) - 0.3
     beats = beats[beats < n / fs + 0.5]
     return r_peak * A.ecg(np.arange(n) / fs, beats, tpl), beats
 
 
-def _scene(fs: float, seconds: float, seed: int = 0, r_peak: float = 15.0):
+def _scene(fs: float, seconds: float, seed: int = 0, r_peak: float = 15.0, bpm: float = 70.0):
     n = int(seconds * fs)
     x = np.random.default_rng(seed + 100).standard_normal((n, 2))
-    w, beats = _ecg(fs, n, seed, r_peak)
+    w, beats = _ecg(fs, n, seed, r_peak, bpm)
     x[:, 0] += w
     return x, beats
 
@@ -239,3 +240,15 @@ def test_a_heart_that_misses_the_threshold_now_and_then_is_tracked():
         if k % 3 != 2:
             x[:, 0] += 15.0 * A.ecg(t, np.array([b]), tpl)
     assert _locks(fs, x)
+
+
+@pytest.mark.parametrize(("bpm", "seed"), [(40.0, 5), (45.0, 6), (50.0, 5)])
+def test_a_slow_heart_is_tracked(bpm, seed):
+    """A resting heart at 40-50 bpm locks and its beats open no episodes. At 45 bpm the
+    intervals were beyond the longest a lock took (1.3 s); at 50 bpm (this seed) a P wave
+    crossed the threshold before every other QRS and its dead time hid the QRS, so no four
+    candidates in a row made a train: 15-18 episodes in 22 s, each a beat."""
+    x, _ = _scene(FS, 30.0, seed=seed, bpm=bpm)
+    eps = _episodes(x, FS)
+    assert sum(1 for e in eps if e["channel"] == 0 and e["start_s"] > 8.0) <= 2
+
