@@ -252,3 +252,20 @@ def test_a_slow_heart_is_tracked(bpm, seed):
     eps = _episodes(x, FS)
     assert sum(1 for e in eps if e["channel"] == 0 and e["start_s"] > 8.0) <= 2
 
+
+
+def test_a_regularly_firing_motor_unit_is_no_heartbeat():
+    """A fasciculating unit at ~1.1 Hz with a repeated 10 ms shape passes every rhythm,
+    amplitude and shape check of a heartbeat; only its spectrum (energy above 50 Hz, a QRS's
+    below 30 Hz) tells it apart. It must not lock, so its channel is left untouched."""
+    n = int(30.0 * FS)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((n, 2))
+    times = np.cumsum(0.9 * (1 + 0.03 * rng.standard_normal(40)))
+    for t0 in times[times < 29.5]:
+        x[:, 0] += _twitch(FS, n, t0, 20.0)
+    on, fe = _front(FS, x)
+    off, _ = _front(FS, x, ecg=False)
+    assert not fe._ecg.locked[0]
+    for k in on:
+        np.testing.assert_array_equal(on[k][:, 0], off[k][:, 0], err_msg=k)
