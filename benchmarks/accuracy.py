@@ -17,12 +17,13 @@ from emgspasm.evaluate import score
 from emgspasm.sets import session_spec, simulate_session
 
 
-def one(split: str, index: int):
+def one(split: str, index: int, model: str | None = None):
+    """One held-out session analysed by `model` (a model file; None: the shipped model)."""
     spec = session_spec(split, index)
     sim = simulate_session(spec)
     # alerts: the latency columns are those of a live stream (alerted_at_s when announced)
-    return (spec.name, sim.truth, analyze(sim.recording, alerts=True), sim.recording.duration_s,
-            list(hidden_labels(spec.fs, DetectorConfig())))
+    return (spec.name, sim.truth, analyze(sim.recording, alerts=True, model=model),
+            sim.recording.duration_s, list(hidden_labels(spec.fs, DetectorConfig())))
 
 
 def main() -> None:

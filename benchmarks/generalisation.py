@@ -1,6 +1,7 @@
 """One scoring protocol on three kinds of data, side by side: does the model generalise?
 
     python benchmarks/generalisation.py [--parts a,b,c,d] [--workers 2] [--json out.json]
+                                        [--model my-model.skops]
                                         [--quick] [--shared DIR] [--seed 9100] ...
 
 Figures on our own simulator say the model learnt the simulator. This puts them beside data it
@@ -101,11 +102,11 @@ class Scored:
 # ---------------------------------------------------------------------------- (a) simulator
 
 
-def sim_job(split: str, index: int) -> list[Scored]:
+def sim_job(split: str, index: int, model: str | None = None) -> list[Scored]:
     """A held-out simulated session, analysed exactly as accuracy.py does."""
     from accuracy import one
 
-    name, truth, events, duration, hidden = one(split, index)
+    name, truth, events, duration, hidden = one(split, index, model)
     return [Scored(f"sim:{split}", name, truth, events, duration, hidden)]
 
 
@@ -113,7 +114,7 @@ def sim_job(split: str, index: int) -> list[Scored]:
 
 
 def genb_job(genb: str, profile: str, seed: int, index: int, minutes: float,
-             variants: tuple[str, ...]) -> list[Scored]:
+             variants: tuple[str, ...], model: str | None = None) -> list[Scored]:
     """Generate one genb session, then analyse it clean and/or with each added background."""
     with tempfile.TemporaryDirectory(prefix="genb-") as tmp:
         meta_path = _generate(genb, profile, seed + index, minutes, Path(tmp))
@@ -127,7 +128,7 @@ def genb_job(genb: str, profile: str, seed: int, index: int, minutes: float,
     for variant in variants:
         noisy = rec if variant == "clean" else with_background(rec, meta, variant, index)
         column = f"genb:{profile}" if variant == "clean" else f"{profile}+{variant}"
-        events = analyze(noisy, pairs=pairs, neighbours=neighbours)
+        events = analyze(noisy, pairs=pairs, neighbours=neighbours, model=model)
         out.append(Scored(column, stem, truth, events, rec.duration_s,
                           list(hidden_labels(rec.fs, DetectorConfig()))))
     return out
@@ -229,9 +230,9 @@ def _qrst(fs: float) -> np.ndarray:
 # ---------------------------------------------------------------------------- (c) real data
 
 
-def real_job(path: str) -> list[Scored]:
+def real_job(path: str, model: str | None = None) -> list[Scored]:
     """Every minute of one real archive, analysed on its own; no truth (healthy people)."""
-    return [Scored(_real_column(m.gesture), m.name, [], analyze(m.recording),
+    return [Scored(_real_column(m.gesture), m.name, [], analyze(m.recording, model=model),
                    m.recording.duration_s, list(hidden_labels(m.recording.fs, DetectorConfig())))
             for m in realdata.load(path)]
 
@@ -257,6 +258,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profiles", default=",".join(PROFILES), help="genb profiles for part b")
     p.add_argument("--stress", default=",".join(STRESSES), help="backgrounds for part d")
     p.add_argument("--sim-sessions", type=int, default=24, help="sessions per split in part a")
+    p.add_argument("--model", type=Path, default=None,
+                   help="model file to score, as `emgspasm train` writes it (its .npz beside "
+                        "it; default: the shipped model)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 2 sim sessions per split, 1 one-minute genb session per "
@@ -292,7 +296,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Callable[[], list[Scored]]], di
     elif genb_parts:
         jobs += _genb_jobs(args)
     if "a" in args.parts:
-        jobs += [partial(sim_job, s, i) for s in SIM_SPLITS for i in range(args.sim_sessions)]
+        jobs += [partial(sim_job, s, i, _model(args)) for s in SIM_SPLITS
+                 for i in range(args.sim_sessions)]
     if "c" in args.parts:
         try:
             files = realdata.recordings(args.shared / "realdata")
@@ -302,7 +307,7 @@ def plan(args: argparse.Namespace) -> tuple[list[Callable[[], list[Scored]]], di
             files = _first_takes(files) if args.quick else files
             info["realdata"] = {"held_out_files": [f.name for f in files],
                                 "training_ids": sorted(realdata.TRAINING_IDS)}
-            jobs += [partial(real_job, str(f)) for f in files]
+            jobs += [partial(real_job, str(f), _model(args)) for f in files]
     return jobs, info
 
 
@@ -318,9 +323,13 @@ def _genb_jobs(args: argparse.Namespace) -> list[Callable[[], list[Scored]]]:
         if profile == "lab" and "d" in args.parts:
             variants += tuple(args.stress)
         n = args.sessions if args.sessions is not None else DEFAULT_GENB_SESSIONS[profile]
-        jobs += [partial(genb_job, str(args.genb), profile, args.seed, i, args.minutes, variants)
-                 for i in range(n)]
+        jobs += [partial(genb_job, str(args.genb), profile, args.seed, i, args.minutes, variants,
+                         _model(args)) for i in range(n)]
     return jobs
+
+
+def _model(args: argparse.Namespace) -> str | None:
+    return None if args.model is None else str(args.model)
 
 
 def _first_takes(files: Sequence[Path]) -> list[Path]:
@@ -446,6 +455,8 @@ def _finite(x: float) -> float | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.model is not None and not args.model.is_file():
+        raise SystemExit(f"no model file at {args.model}")
     jobs, info = plan(args)
     for part, why in info["skipped"].items():
         print(f"part {part} skipped: {why}", file=sys.stderr)
@@ -456,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     reports = collate(results)
     seconds = time.perf_counter() - t0
     print(f"{len(jobs)} jobs in {seconds:.0f} s; genb seeds {args.seed}+, "
-          f"{args.minutes:g} min per genb session")
+          f"{args.minutes:g} min per genb session; model: {args.model or 'shipped'}")
     if "realdata" in info:
         print("real data, held-out files: " + ", ".join(info["realdata"]["held_out_files"]))
         print("real data, training session ids (not scored): "
