@@ -132,10 +132,9 @@ FIT_SCALE: tuple[float, float] = (0.7, 1.4)
 moves with breathing and posture by 10-30 %)."""
 FIT_MAX_SHIFT: float = 1.0
 """Largest sub-sample shift (samples) a beat's template is fitted with. A beat falls anywhere
-between two samples, and the template is placed at whole samples: at 250 Hz that is up to
-2 ms off, and a QRS of 40x the noise misplaced by 2 ms leaves several noise RMS behind
-(measured on the wide-band path, where it tripped activity on every beat: 54-62 episodes a
-minute at R = 40x noise, 2 kHz and 250 Hz alike)."""
+between two samples, and the template is placed at whole samples: at 200-250 Hz that is up to
+2.5 ms off, and a QRS of 60x the noise left the band level's 99th percentile at 2.4x the floor
+(1.5x with the fit; tests/dsp/test_ecg.py)."""
 FLOOR_PERIOD_S: float = 1.0
 FLOOR_MEMORY_S: float = 60.0
 FLOOR_HISTORY_QUANTILE: float = 0.1
@@ -456,7 +455,7 @@ class EcgCanceller:
         setattr(ch, attr, value)
         if attr == "band_t":
             ch.band_d = np.gradient(value)
-        else:
+        elif attr == "broad_raw":
             ch.broad_t = signal.sosfiltfilt(self._lp, value)
             ch.broad_d = np.gradient(ch.broad_t)
 
