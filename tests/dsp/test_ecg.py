@@ -119,7 +119,7 @@ def test_beats_leave_the_envelopes(fs):
 def test_a_strong_heart_at_armband_rates_leaves_the_band_envelope(fs):
     """Beats fall anywhere between two samples: at 200-250 Hz a template placed at whole
     samples is up to 2.5 ms off, which for a QRS of 60x the noise left several noise RMS in
-    the band level (its 99th percentile at 2.5-3x the floor). Fitted with its sub-sample
+    the band level (its 99th percentile at ~2.4x the floor). Fitted with its sub-sample
     shift and amplitude, it leaves about what a weak heart does."""
     x, _ = _scene(fs, 30.0, seed=6, r_peak=60.0)
     on, fe = _front(fs, x)
