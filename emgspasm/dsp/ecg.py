@@ -592,17 +592,25 @@ class EcgCanceller:
                     gain = 2.0 * corr[v] - (c2[v + nf] - c2[v])
                     b = int(np.argmax(gain))
                     if gain[b] > FIT_GAIN_Z ** 2 * var:
-                        u = int(v[b]) - (nf - 1)
-                        at = slice(u + nf - 1, u + 2 * nf - 1)
-                        dp = np.concatenate([np.zeros(nf - 1), dt, np.zeros(nf - 1)])
+                        u = int(v[b]) - (nf - 1)  # template index at the window's start
                         # the search grid is `stride` samples: half of it may be left
-                        y = y - _fitted(y, tp[at], dp[at], var, max(FIT_MAX_SHIFT, stride / 2))
+                        y = y - _fitted(y, _zero_padded(t, u, nf), _zero_padded(dt, u, nf), var,
+                                        max(FIT_MAX_SHIFT, stride / 2))
             tail = y[y.shape[0] - self.hop:]
             if kind == "band":
                 ms[h, c] = np.mean(tail * tail)
                 peak[h, c] = np.max(np.abs(tail))
             else:
                 msb[h, c] = np.mean(tail * tail)
+
+
+def _zero_padded(x: np.ndarray, start: int, n: int) -> np.ndarray:
+    """`x[start:start + n]`, zero where that runs off either end of `x`."""
+    out = np.zeros(n)
+    lo, hi = max(start, 0), min(start + n, x.shape[0])
+    if hi > lo:
+        out[lo - start:hi - start] = x[lo:hi]
+    return out
 
 
 def _fitted(y: np.ndarray, t: np.ndarray, d: np.ndarray, var: float,
