@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import signal
 
 from emgspasm.detect.config import DetectorConfig
 from emgspasm.pipeline import Pipeline
@@ -330,3 +331,29 @@ def test_a_cramp_cut_off_by_the_end_is_decided_at_the_end() -> None:
         cramps = [e for e in events if e.label == "cramp"]
         assert cramps and all(e.end_s > cut_s - 0.1 for e in cramps)  # cut off, not ended
         assert all(e.decided_at_s <= n / rec.fs + 1e-9 for e in events), events
+
+
+# ---- background (docs/labels.md: never an event) -------------------------------------------
+
+
+@pytest.mark.parametrize("fs", [250.0, 2000.0])
+@pytest.mark.parametrize("over_noise", [1.0, 3.0])
+def test_drift_left_by_the_wide_band_high_pass_is_not_an_event(fs: float,
+                                                               over_noise: float) -> None:
+    """2-10 Hz content a few times the white noise, as a DC-coupled board leaves after the
+    wide-band path's 2 Hz high-pass: its level fluctuates as ~2 x 10 Hz x window values do, not
+    as fs x window. With thresholds for white noise the wide-band path opened 180-980
+    episodes in these 3 minutes and one artifact covered the whole recording."""
+    rng = np.random.default_rng(3)
+    n, channels = int(180 * fs), ["a", "b", "c", "d"]
+    sos = signal.butter(2, [2.0, 10.0], "bandpass", fs=fs, output="sos")
+    slow = signal.sosfiltfilt(sos, rng.standard_normal((n, 4)), axis=0)
+    x = 2.0 * rng.standard_normal((n, 4)) + over_noise * 2.0 * slow / slow.std(axis=0)
+    pipe = Pipeline(fs, channels, collect=True)
+    pipe.push(x)
+    pipe.flush()
+    assert len(pipe.episodes) <= 20
+    pipe = Pipeline(fs, channels)
+    events = pipe.push(x) + pipe.flush()
+    covered = sum((e.end_s - e.start_s) * len(e.channels) for e in events)
+    assert covered < 0.01 * 180 * 4, events
