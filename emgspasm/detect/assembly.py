@@ -26,14 +26,22 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   not a second cramp), never for a neighbour's crosstalk. A twitch is never a
   satellite (a fasciculation is isolated on its own channel, whatever its partner does). A
   satellite with no labelled partner episode stands alone;
-- containment (precedence artifact > cramp > rigidity > twitch > voluntary): a voluntary or
-  twitch episode between two pieces of a cramp or rigidity on its channel that the merge gap
-  bridges is part of that event, and so is a twitch between two pieces of a voluntary
-  contraction (with voluntary's merge gap of 0 that never happens: a twitch closer than the
-  episode gap to a burst is part of its episode already). Episodes on one channel never
-  overlap, so a fragment lies either wholly inside the bridged span or outside it. The
-  fragment waits for the piece after it to be labelled, at most `containment_wait_hops`
-  after its own end (a bounded wait; past it the fragment is its own event);
+- containment (precedence artifact > cramp > rigidity > twitch > voluntary): voluntary and
+  twitch fragments between two pieces of a cramp or rigidity on their channel are part of that
+  event when they bridge the pieces: every quiet stretch between consecutive episodes (piece,
+  fragments, piece) is within the host's merge gap and every fragment is shorter than
+  `fragment_max_hops`. A cramp's dip often leaves a few short bursts 0.2-0.5 s apart over 2-3 s
+  (units dropping out and back in), which no single merge gap spans but which are plainly
+  inside it; a longer contraction between the pieces ends the chain, and beyond one merge gap
+  a chain joins only pieces long enough to carry their label on their own (`_whole`).
+  Twitches between two pieces of a voluntary contraction likewise (with voluntary's merge gap
+  of 0 that never happens: a twitch closer than the episode gap to a burst is part of its
+  episode already).
+  Episodes on one channel never overlap, so each fragment has one candidate host piece, the
+  nearest before it. The fragment waits for the piece after it to be labelled, at most
+  `containment_wait_hops` after its own end (a bounded wait; past it the fragment is its own
+  event, though it still bridges: released fragments are remembered as stepping stones, so
+  the two pieces join whatever the release schedule);
 - labels whose definition sets a minimum duration are checked on the assembled event
   (`final_label`, see `emgspasm.detect.feasibility`).
 
@@ -62,8 +70,8 @@ CONTAINS: dict[str, tuple[str, ...]] = {
 _LATER = 2**62
 """Stands for the (unknown, later) decision hop of an episode still open."""
 
-FRAGMENT_ORDER: tuple[str, ...] = ("voluntary", "twitch")
-"""Fragments are resolved in this order: a voluntary piece absorbed by a cramp can no longer
+HOST_ORDER: tuple[str, ...] = ("cramp", "rigidity", "voluntary")
+"""Host pieces are resolved in this order: a voluntary piece absorbed by a cramp can no longer
 host a twitch."""
 
 
@@ -102,6 +110,9 @@ class _Group:
     """Members that make the event: its span, channels, confidence."""
     core: list[LabelledEpisode]
     """Non-satellite, non-absorbed members (what merge gaps extend)."""
+    reach: int
+    """Last hop at which a same-label piece may start on a core channel and still join the
+    group: its core's merge gap, or further where fragments after a piece extend the bridge."""
     satellites: list[LabelledEpisode]
     onsets: list[int]
     """Artifact onsets of the whole common-onset chain this group's artifacts belong to."""
@@ -120,18 +131,22 @@ class EventAssembler:
                  neighbours_of: Callable[[int], Sequence[int]] = lambda _c: (),
                  common_onset_hops: int = 50,
                  satellite_labels: Sequence[str] = ("rigidity",),
-                 containment_wait_hops: int = 18_000) -> None:
+                 containment_wait_hops: int = 18_000,
+                 fragment_max_hops: int = _LATER) -> None:
         self.channels = list(channels)
         self.pair_of = pair_of
         self.neighbours_of = neighbours_of
         self.common_onset_hops = common_onset_hops
         self.satellite_labels = tuple(satellite_labels)
         self.containment_wait_hops = containment_wait_hops
+        self.fragment_max_hops = fragment_max_hops
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
         self._pending: list[LabelledEpisode] = []
         self._closed: list[tuple[int, int, int]] = []
+        self._stones: list[LabelledEpisode] = []
+        """Released non-satellite episodes a pending host piece's chain may still step over."""
 
     def add(self, episodes: Sequence[LabelledEpisode]) -> None:
         self._pending.extend(episodes)
@@ -157,13 +172,16 @@ class EventAssembler:
                 event = self._event(group, open_starts, current_hop if final else None)
                 if event is not None:
                     out.append(event)
+                self._stones.extend(e for e in group.members if not self._is_satellite(e))
             else:
                 keep.extend(group.members)
         self._pending = keep
         # A closed episode can only raise the decision hop of a group ending after it was
-        # decided; groups still to come start no earlier than what is pending or open now.
+        # decided; groups still to come start no earlier than what is pending or open now, and
+        # a chain only steps over what lies after its (pending) host piece.
         horizon = min([e.start_hop for e in keep] + [s for _, s in open_starts] + [current_hop])
         self._closed = [c for c in self._closed if c[2] >= horizon]
+        self._stones = [e for e in self._stones if e.end_hop >= horizon]
         return sorted(out, key=lambda e: (e.start_s, e.label))
 
     # -- grouping -----------------------------------------------------------------------
@@ -174,29 +192,73 @@ class EventAssembler:
         """The channel whose episode a satellite attaches to."""
         return self.pair_of(e.channel) if e.host is None else e.host
 
-    def _enclosers(self, eps: list[LabelledEpisode], i: int,
-                   hosts: list[int]) -> tuple[int | None, list[int]]:
-        """For fragment `eps[i]`: the host piece before it that a later piece bridges it to
-        (None if none yet), and, for each host piece before it that a later piece could still
-        bridge, the last hop such a piece may start at."""
-        f = eps[i]
-        fits = [h for h, frags in CONTAINS.items() if f.label in frags]
-        before = [j for j in hosts if eps[j].channel == f.channel and eps[j].label in fits
-                  and eps[j].end_hop < f.start_hop]
-        reach: list[int] = []
-        for j in before:
-            p = eps[j]
-            last_start = p.end_hop + self.merge_gap_hops(p.label)
-            if last_start <= f.end_hop:
-                continue  # no piece starting after the fragment is within the merge gap
-            for k in hosts:
-                n = eps[k]
-                if (n.channel == f.channel and n.label == p.label
-                        and f.end_hop < n.start_hop <= last_start
-                        and n.decided_hop <= f.end_hop + self.containment_wait_hops):
-                    return j, []
-            reach.append(last_start)
-        return None, reach
+    def _bridges(self, eps: list[LabelledEpisode], sat: list[bool]) -> tuple[
+            dict[int, int], dict[int, int], list[tuple[int, int]], dict[int, int]]:
+        """Containment chains: from each host piece, step over the fragments after it on its
+        channel (pending ones and released stones) while each quiet stretch is within the
+        host's merge gap. Returns the fragments absorbed (-> host piece), the others with a
+        host piece before them (-> the last hop a bridging piece may start at: they wait for
+        what starts before it), the (host piece, next piece) pairs a chain bridges, and each
+        host piece's last hop of that kind."""
+        timeline: dict[int, list[tuple[int | None, LabelledEpisode]]] = {}
+        for i, e in enumerate(eps):
+            if not sat[i]:
+                timeline.setdefault(e.channel, []).append((i, e))
+        for e in self._stones:
+            timeline.setdefault(e.channel, []).append((None, e))
+        for items in timeline.values():
+            items.sort(key=lambda item: item[1].start_hop)
+        absorbed: dict[int, int] = {}
+        waits: dict[int, int] = {}
+        joins: list[tuple[int, int]] = []
+        reach_of: dict[int, int] = {}
+        for host_label in HOST_ORDER:
+            fits = CONTAINS[host_label]
+            gap = self.merge_gap_hops(host_label)
+            for items in timeline.values():
+                for pos, (p, piece) in enumerate(items):
+                    if p is None or piece.label != host_label or p in absorbed:
+                        continue
+                    reach, members, bridged = piece.end_hop + gap, [], None
+                    extends = self._whole(piece)  # else only what one merge gap bridges
+                    for j, e in items[pos + 1:]:
+                        if e.start_hop > reach:
+                            break
+                        if j is not None and j not in absorbed and e.label == host_label:
+                            bridged = j
+                            break
+                        if (e.label not in fits or (j is not None and j in absorbed)
+                                or e.end_hop - e.start_hop + 1 > self.fragment_max_hops):
+                            break
+                        if j is not None:
+                            members.append(j)
+                        if extends:
+                            reach = max(reach, e.end_hop + gap)
+                    # Whatever ends the chain, its host and fragments waited for what started
+                    # within its reach (a stream learns only then that it breaks the chain).
+                    reach_of[p] = reach
+                    if bridged is not None and eps[bridged].start_hop > piece.end_hop + gap \
+                            and not self._whole(eps[bridged]):
+                        bridged = None  # beyond one merge gap: whole pieces only (_whole)
+                    limit = _LATER
+                    if bridged is not None:
+                        joins.append((p, bridged))
+                        limit = eps[bridged].decided_hop - self.containment_wait_hops
+                    for m in members:
+                        if eps[m].end_hop >= limit:
+                            absorbed[m] = p
+                        else:  # no piece bridged it in time: it waited, then stands alone
+                            waits[m] = reach
+        return absorbed, waits, joins, reach_of
+
+    def _whole(self, piece: LabelledEpisode) -> bool:
+        """True when `piece` is long enough to carry its label as an event on its own. Only
+        such pieces are bridged by a chain of fragments longer than one merge gap: pieces too
+        short to be a cramp or a
+        rigidity, strung together through the bursts between them, would otherwise become one
+        (on real armband gestures, a rigidity an hour)."""
+        duration_s = (piece.offset_hop - piece.onset_hop + 1) * self.hop_s
+        return self.final_label(piece.label, duration_s) == piece.label
 
     def _groups(self) -> list[_Group]:
         eps = sorted(self._pending, key=lambda e: (e.start_hop, e.channel))
@@ -213,19 +275,7 @@ class EventAssembler:
             parent[find(j)] = find(i)
 
         sat = [self._is_satellite(e) for e in eps]
-        absorbed: dict[int, int] = {}
-        waits: dict[int, list[int]] = {}
-        for frag_label in FRAGMENT_ORDER:
-            hosts = [j for j in range(n) if not sat[j] and j not in absorbed
-                     and eps[j].label in CONTAINS]
-            for i in range(n):
-                if sat[i] or i in absorbed or eps[i].label != frag_label:
-                    continue
-                host, reach = self._enclosers(eps, i, hosts)
-                if host is not None:
-                    absorbed[i] = host
-                elif reach:
-                    waits[i] = reach
+        absorbed, waits, joins, reach_of = self._bridges(eps, sat)
         core = [i for i in range(n) if not sat[i] and i not in absorbed]
         for x, i in enumerate(core):
             a = eps[i]
@@ -244,6 +294,8 @@ class EventAssembler:
         chains = self._common_onsets(eps, core, union)
         for i, host in absorbed.items():
             union(host, i)
+        for p, q in joins:
+            union(p, q)
         for i in range(n):
             if not sat[i]:
                 continue
@@ -272,11 +324,13 @@ class EventAssembler:
                                              and self._host(eps[i])
                                              == self.pair_of(eps[i].channel))))]
             onsets = sorted({o for i in core_idx for o in chains.get(i, [])})
-            fragment_waits = [(eps[i].channel, eps[i].end_hop, last,
+            fragment_waits = [(eps[i].channel, eps[i].end_hop, waits[i],
                                eps[i].end_hop + self.containment_wait_hops)
-                              for i in core_idx for last in waits.get(i, [])]
+                              for i in core_idx if i in waits]
+            gap = self.merge_gap_hops(label)
+            reach = max([reach_of.get(i, eps[i].end_hop + gap) for i in core_idx], default=-1)
             groups.append(_Group(label=label, members=[eps[i] for i in idx], shown=shown,
-                                 core=[eps[i] for i in core_idx],
+                                 core=[eps[i] for i in core_idx], reach=reach,
                                  satellites=[eps[i] for i in idx if sat[i]],
                                  onsets=onsets, fragment_waits=fragment_waits))
         return groups
@@ -320,10 +374,7 @@ class EventAssembler:
         """Up to this hop a later episode could still start and join or contain `group`
         (merge gap; a host piece that would enclose a fragment, within the containment
         wait)."""
-        hold = max(e.end_hop for e in group.members)
-        if group.core:
-            hold = max(hold, max(e.end_hop for e in group.core)
-                       + self.merge_gap_hops(group.label))
+        hold = max(max(e.end_hop for e in group.members), group.reach)
         # A host piece not yet begun counts only if it could be decided by `bound`.
         return max([hold] + [min(last, bound - 1) for _c, _e, last, bound
                              in group.fragment_waits])
@@ -351,18 +402,17 @@ class EventAssembler:
         near = chans | {self.pair_of(c) for c in chans} | {
             n for c in chans for n in self.neighbours_of(c)}
         core_chans = {e.channel for e in group.core}
-        core_end = max((e.end_hop for e in group.core), default=end)
-        gap = self.merge_gap_hops(group.label) if group.core else 0
         sats = [(self._host(s), s.end_hop) for s in group.satellites]
 
         def held_until(ch: int, start: int, decided: int) -> int:
             if ((start <= end and ch in near)
-                    or (ch in core_chans and start - core_end - 1 < gap)
+                    or (ch in core_chans and start <= group.reach)
                     or any(abs(start - o) <= self.common_onset_hops for o in group.onsets)
                     or any(ch == p and start <= s_end for p, s_end in sats)):
                 return decided
             return max([-1] + [min(decided, bound) for c, f_end, last, bound
-                               in group.fragment_waits if ch == c and f_end < start <= last])
+                               in group.fragment_waits
+                               if ch == c and f_end < start <= min(last, bound - 1)])
 
         return held_until
 

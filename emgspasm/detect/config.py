@@ -241,13 +241,22 @@ class DetectorConfig:
 
     containment_wait_s: float = 180.0
     """A short voluntary or twitch episode between two pieces of a cramp or rigidity on its
-    channel (closer than the host's merge gap) is part of that event (precedence,
-    docs/labels.md). The
-    fragment waits for the piece after it to be labelled, but at most this long after its own
-    end: past it, it is released as its own event. 180 s is the typical upper cramp duration
-    (docs/labels.md), so a fragment in a dip of a cramp is absorbed unless the cramp resumes for
-    longer than that, while a fragment that no host follows waits at most the host's merge
-    gap."""
+    channel (bridging them, see `fragment_max_s`) is part of that event (precedence,
+    docs/labels.md). The fragment waits for the piece after it to be labelled, but at most
+    this long after its own end: past it, it is released as its own event. 180 s is the
+    typical upper cramp duration (docs/labels.md), so a fragment in a dip of a cramp is
+    absorbed unless the cramp resumes for longer than that, while a fragment that no host
+    follows waits at most the host's merge gap after the chain's last fragment."""
+
+    fragment_max_s: float = 3.0
+    """A voluntary or twitch episode shorter than this can be a fragment inside a cramp or
+    rigidity (see `containment_wait_s`), and a chain of such fragments, each within the host's
+    merge gap of the episode before it, bridges two pieces of the host. A cramp's dips leave a
+    few short bursts as its units drop out and return (0.3-0.7 s each, 0.2-0.5 s apart over 2-3
+    s on the independent generator), which no single merge gap spans; without the chain one
+    cramp came out as several, each piece but one a false alarm. The bound is the shortest
+    cramp (`cramp_min_s`): a contraction at least that long between two pieces is an event in
+    its own right and ends the chain."""
 
     merge_gap_s: tuple[tuple[str, float], ...] = (
         ("artifact", 1.6),

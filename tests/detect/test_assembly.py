@@ -141,18 +141,26 @@ def episode_streams(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(eps=episode_streams(), cuts=st.lists(st.integers(1, 200), max_size=30),
-       wait=st.sampled_from([18_000, 60, 1]), vol_gap=st.sampled_from([0, 60]))
-def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap):
+       wait=st.sampled_from([18_000, 60, 1]), vol_gap=st.sampled_from([0, 60]),
+       fragment_max=st.sampled_from([10**9, 40]), min_cramp=st.sampled_from([0.0, 0.5]))
+def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap, fragment_max,
+                                                   min_cramp):
     """Events (and their decision times) do not depend on when release() is called, as long
     as episodes are added when they close and open ones are reported: chunk invariance of
     the assembly stage, with the timing of a real segmenter. A short containment wait and a
-    voluntary merge gap exercise the bounded wait and twitch-inside-voluntary."""
+    voluntary merge gap exercise the bounded wait and twitch-inside-voluntary; a fragment
+    bound, chains that a long fragment ends; a minimum cramp duration, chains that a piece too
+    short to be a cramp on its own does not extend."""
     gaps = {**GAPS, "voluntary": vol_gap}
+
+    def final_label(label, duration_s):
+        return "voluntary" if label == "cramp" and duration_s < min_cramp else label
 
     def run(times):
         asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: gaps.get(lab, 0),
-                             pair_of=PAIRS.get, neighbours_of=NEIGHBOURS.get,
-                             common_onset_hops=30, containment_wait_hops=wait)
+                             final_label=final_label, pair_of=PAIRS.get,
+                             neighbours_of=NEIGHBOURS.get, common_onset_hops=30,
+                             containment_wait_hops=wait, fragment_max_hops=fragment_max)
         out, done = [], set()
         for now in times:
             closed = [e for e in eps if e[2] + 22 <= now and e not in done]
@@ -266,6 +274,77 @@ def test_fragments_inside_a_cramp_or_rigidity_are_part_of_it(host):
     events = asm.release(10_000, [])
     assert [(e.label, e.channels, e.start_s, e.end_s) for e in events] == [
         (host, ["ch1"], 1.0, 12.01), ("voluntary", ["ch2"], 4.3, 4.51)]
+
+
+def _dip(fragment_end=480):
+    """A cramp piece, two bursts of its dip (each quiet stretch within the merge gap of 100,
+    the whole dip not), and the cramp resuming."""
+    return [ep(0, 100, 400, "cramp"), ep(0, 450, 480, "voluntary"),
+            ep(0, 560, fragment_end, "voluntary" if fragment_end > 600 else "twitch"),
+            ep(0, fragment_end + 90, 2000, "cramp")]
+
+
+def test_a_chain_of_short_fragments_bridges_a_dip_no_merge_gap_spans():
+    """A cramp's dip leaves short bursts 0.5-0.9 s apart (hops of 10 ms, merge gap 1 s): the
+    pieces 2.6 s apart are one cramp, the bursts part of it."""
+    asm = EventAssembler(["ch1"], 0.01, lambda lab: GAPS.get(lab, 0), fragment_max_hops=300)
+    asm.add(_dip(fragment_end=570))
+    assert [(e.label, e.start_s, e.end_s) for e in asm.release(10_000, [])] == [
+        ("cramp", 1.0, 20.01)]
+
+
+def test_a_long_contraction_ends_the_chain():
+    """A 4 s burst (longer than the fragment bound of 3 s) between the pieces is an event of
+    its own: the cramp pieces stay apart."""
+    asm = EventAssembler(["ch1"], 0.01, lambda lab: GAPS.get(lab, 0), fragment_max_hops=300)
+    asm.add(_dip(fragment_end=960))
+    assert [(e.label, round(e.start_s, 6)) for e in asm.release(10_000, [])] == [
+        ("cramp", 1.0), ("voluntary", 4.5), ("voluntary", 5.6), ("cramp", 10.5)]
+
+
+def test_a_chain_joins_only_pieces_whole_on_their_own():
+    """Pieces too short to be a cramp (2 s here) are not strung into one through the bursts
+    between them: each stays what its duration makes it (a voluntary contraction), and so do
+    the bursts. Pieces within one merge gap still merge, as before."""
+    def final_label(label, duration_s):
+        return "voluntary" if label == "cramp" and duration_s < 2.0 else label
+
+    asm = EventAssembler(["ch1"], 0.01, lambda lab: GAPS.get(lab, 0), final_label=final_label)
+    asm.add([ep(0, 100, 250, "cramp"), ep(0, 300, 320, "voluntary"),
+             ep(0, 390, 410, "voluntary"), ep(0, 480, 600, "cramp")])
+    assert [e.label for e in asm.release(10_000, [])] == ["voluntary"] * 4
+    asm.add([ep(0, 1000, 1150, "cramp"), ep(0, 1200, 1220, "voluntary"),
+             ep(0, 1240, 1300, "cramp")])
+    assert [(e.label, e.start_s, e.end_s) for e in asm.release(20_000, [])] == [
+        ("cramp", 10.0, 13.01)]
+
+
+def test_fragments_released_by_the_wait_still_bridge():
+    """With a wait shorter than the second piece's decision, the fragments are their own
+    events (released before the piece is decided), yet they still join the two pieces, for
+    any release schedule."""
+    eps = _dip(fragment_end=570)
+
+    def add(asm, some):  # as the pipeline does: every closed episode is observed
+        asm.observe_closed([(e.channel, e.start_hop, e.decided_hop) for e in some])
+        asm.add(some)
+
+    at_once = EventAssembler(["ch1"], 0.01, lambda lab: GAPS.get(lab, 0),
+                             containment_wait_hops=100)
+    add(at_once, eps)
+    together = at_once.release(10_000, [])
+    assert [(e.label, round(e.start_s, 6)) for e in together] == [
+        ("cramp", 1.0), ("voluntary", 4.5), ("twitch", 5.6)]
+    assert together[0].end_s == 20.01
+
+    apart = EventAssembler(["ch1"], 0.01, lambda lab: GAPS.get(lab, 0),
+                           containment_wait_hops=100)
+    add(apart, eps[:3])
+    early = apart.release(700, [(0, 660)])
+    assert [e.label for e in early] == ["voluntary", "twitch"]
+    add(apart, eps[3:])
+    assert _as_tuples(early + apart.release(10_000, [])) == _as_tuples(
+        sorted(together, key=lambda e: e.decided_at_s))
 
 
 def test_a_fragment_after_the_last_piece_is_not_inside():
