@@ -7,7 +7,12 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   needed: what it used to do (crosstalk, fragments) has the two explicit rules below;
 - same-label episodes that overlap in time on the same agonist/antagonist pair are one event
   on both channels (rigidity on both, a co-contraction both channels report in their own
-  right). Two cramps on different muscles stay two events;
+  right). Two cramps on different muscles stay two events. Twitches that overlap in time on
+  told neighbours are one event on both, too: one motor unit's potential reaches the
+  electrode over the next muscle head by volume conduction at the same instant, often nearly
+  as large (on the independent generator, 72 of 85 twitches coinciding on two channels were
+  one true twitch and its copy, at 1-2.7 times the copy's peak, so which one is the source
+  cannot be told);
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
 - artifacts that began at the same moment on several channels are one event (common-mode
@@ -287,7 +292,8 @@ class EventAssembler:
                 if b.label != a.label:
                     continue
                 same = b.channel == a.channel
-                paired = self.pair_of(a.channel) == b.channel
+                paired = self.pair_of(a.channel) == b.channel or (
+                    a.label == "twitch" and b.channel in self.neighbours_of(a.channel))
                 if (same and b.start_hop - a.end_hop - 1 < gap) or \
                         (paired and b.start_hop <= a.end_hop):
                     union(i, j)

@@ -399,6 +399,19 @@ def test_a_neighbours_satellite_joins_its_host_and_adds_no_channel():
     assert ev.label == "rigidity" and ev.channels == ["ch1", "ch2"]
 
 
+def test_a_twitch_seen_at_once_on_a_neighbour_is_one_event():
+    """A motor unit's potential on ch1 reaches the neighbouring ch3 at the same instant: one
+    twitch on both channels. A twitch a few hops later on the neighbour, or at the same time
+    on a channel that is neither neighbour nor partner, is its own."""
+    asm = EventAssembler(["ch1", "ch2", "ch3"], 0.01, lambda lab: GAPS.get(lab, 0),
+                         neighbours_of=lambda c: {0: [2], 2: [0]}.get(c, ()))
+    asm.add([ep(0, 100, 101, "twitch"), ep(2, 101, 102, "twitch"),
+             ep(0, 300, 301, "twitch"), ep(2, 305, 306, "twitch"),
+             ep(0, 500, 501, "twitch"), ep(1, 500, 501, "twitch")])
+    assert [(round(e.start_s, 6), e.channels) for e in asm.release(10_000, [])] == [
+        (1.0, ["ch1", "ch3"]), (3.0, ["ch1"]), (3.05, ["ch3"]), (5.0, ["ch1"]), (5.0, ["ch2"])]
+
+
 def test_an_open_neighbour_episode_holds_its_possible_host():
     """ch3's open episode may turn out to be ch1's crosstalk: ch1's event waits for it, so
     that the satellite always finds its host (the same events for any release schedule)."""
