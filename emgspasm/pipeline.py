@@ -162,7 +162,8 @@ class Pipeline:
             round(self.config.common_onset_s / self.geo.hop_s),
             satellite_labels=self.config.satellite_channel_labels,
             containment_wait_hops=round(self.config.containment_wait_s / self.geo.hop_s),
-            fragment_max_hops=round(self.config.fragment_max_s / self.geo.hop_s))
+            fragment_max_hops=round(self.config.fragment_max_s / self.geo.hop_s),
+            pair_overlap_min=self.config.pair_overlap_min)
         self._hops = RowTable()
         # Window features are computed only for the channels an episode reads them on.
         self._windows = WindowTable(self._front.pair_features, WINDOW_FEATURES, n)

@@ -5,14 +5,14 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   episode's label is never overruled by what other channels' episodes were called (a cramp
   classified at p = 0.99 stays a cramp whatever surrounds it). Cross-label grouping is not
   needed: what it used to do (crosstalk, fragments) has the two explicit rules below;
-- same-label episodes that overlap in time on the same agonist/antagonist pair are one event
-  on both channels (rigidity on both, a co-contraction both channels report in their own
-  right). Two cramps on different muscles stay two events. Twitches that overlap in time on
-  told neighbours are one event on both, too: one motor unit's potential reaches the
-  electrode over the next muscle head by volume conduction at the same instant, often nearly
-  as large (on the independent generator, 72 of 85 twitches coinciding on two channels were
-  one true twitch and its copy, at 1-2.7 times the copy's peak, so which one is the source
-  cannot be told);
+- same-label episodes that overlap in time (for `pair_overlap_min` of the shorter one) on
+  the same agonist/antagonist pair are one event on both channels (rigidity on both, a
+  co-contraction both channels report in their own right). Two cramps on different muscles
+  stay two events. Twitches that overlap in time on told neighbours are one event on both,
+  too: one motor unit's potential reaches the electrode over the next muscle head by volume
+  conduction at the same instant, often nearly as large (on the independent generator, 72 of
+  85 twitches coinciding on two channels were one true twitch and its copy, at 1-2.7 times
+  the copy's peak, so which one is the source cannot be told);
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
 - artifacts that began at the same moment on several channels are one event (common-mode
@@ -137,7 +137,8 @@ class EventAssembler:
                  common_onset_hops: int = 50,
                  satellite_labels: Sequence[str] = ("rigidity",),
                  containment_wait_hops: int = 18_000,
-                 fragment_max_hops: int = _LATER) -> None:
+                 fragment_max_hops: int = _LATER,
+                 pair_overlap_min: float = 0.0) -> None:
         self.channels = list(channels)
         self.pair_of = pair_of
         self.neighbours_of = neighbours_of
@@ -145,6 +146,7 @@ class EventAssembler:
         self.satellite_labels = tuple(satellite_labels)
         self.containment_wait_hops = containment_wait_hops
         self.fragment_max_hops = fragment_max_hops
+        self.pair_overlap_min = pair_overlap_min
         self.hop_s = hop_s
         self.merge_gap_hops = merge_gap_hops
         self.final_label = final_label
@@ -256,6 +258,13 @@ class EventAssembler:
                             waits[m] = reach
         return absorbed, waits, joins, reach_of
 
+    def _overlap_enough(self, a: LabelledEpisode, b: LabelledEpisode) -> bool:
+        """Do `a` and `b` overlap for at least `pair_overlap_min` of the shorter one (and at
+        all)? Partial overlaps would chain: a tail overlapping the next head."""
+        common = min(a.end_hop, b.end_hop) - max(a.start_hop, b.start_hop) + 1
+        shorter = min(a.end_hop - a.start_hop, b.end_hop - b.start_hop) + 1
+        return common > 0 and common >= self.pair_overlap_min * shorter
+
     def _whole(self, piece: LabelledEpisode) -> bool:
         """True when `piece` is long enough to carry its label as an event on its own. Only
         such pieces are bridged by a chain of fragments longer than one merge gap: pieces too
@@ -295,7 +304,7 @@ class EventAssembler:
                 paired = self.pair_of(a.channel) == b.channel or (
                     a.label == "twitch" and b.channel in self.neighbours_of(a.channel))
                 if (same and b.start_hop - a.end_hop - 1 < gap) or \
-                        (paired and b.start_hop <= a.end_hop):
+                        (paired and self._overlap_enough(a, b)):
                     union(i, j)
         chains = self._common_onsets(eps, core, union)
         for i, host in absorbed.items():

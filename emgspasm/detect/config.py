@@ -225,6 +225,13 @@ class DetectorConfig:
     """Artifacts on unrelated channels are one (common-mode) event only if they began within
     this of each other: interference reaches all its channels at once."""
 
+    pair_overlap_min: float = 0.5
+    """Same-label episodes on an agonist/antagonist pair (twitches: on told neighbours too)
+    are one event only if they overlap for at least this share of the shorter one. A
+    co-contraction both channels report in their own right overlaps almost wholly; any
+    overlap at all chained episodes: a gesture's tail on one channel overlapping the next
+    gesture's head on the partner joined repetitions 25 s long into one event."""
+
     satellite_ratio: float = 3.0
     """An episode whose agonist/antagonist partner carries at least this many times its RMS
     at the same time is crosstalk or co-activation: it joins the partner's event (and takes

@@ -30,6 +30,18 @@ def test_same_label_overlap_across_channels_is_one_event():
     assert ev.start_s == 1.0 and ev.end_s == 20.01
 
 
+def test_a_pair_joins_only_episodes_that_mostly_overlap():
+    """Repetitions alternating between a pair, each tail overlapping the partner's next head,
+    do not chain into one event; a co-contraction on both channels is one."""
+    asm = EventAssembler(["ch1", "ch2"], 0.01, lambda lab: 0, pair_of=PAIRS.get,
+                         pair_overlap_min=0.5)
+    asm.add([ep(0, 100, 400, "voluntary"), ep(1, 380, 700, "voluntary"),
+             ep(0, 690, 1000, "voluntary"), ep(0, 2000, 2400, "voluntary"),
+             ep(1, 2050, 2300, "voluntary")])
+    assert [(round(e.start_s, 6), e.channels) for e in asm.release(10_000, [])] == [
+        (1.0, ["ch1"]), (3.8, ["ch2"]), (6.9, ["ch1"]), (20.0, ["ch1", "ch2"])]
+
+
 def test_merge_gap_joins_same_channel_pieces_and_waits_for_it():
     asm = assembler()
     asm.add([ep(0, 100, 200, "artifact"), ep(0, 300, 320, "artifact")])
@@ -142,15 +154,16 @@ def episode_streams(draw):
 @settings(max_examples=300, deadline=None)
 @given(eps=episode_streams(), cuts=st.lists(st.integers(1, 200), max_size=30),
        wait=st.sampled_from([18_000, 60, 1]), vol_gap=st.sampled_from([0, 60]),
-       fragment_max=st.sampled_from([10**9, 40]), min_cramp=st.sampled_from([0.0, 0.5]))
+       fragment_max=st.sampled_from([10**9, 40]), min_cramp=st.sampled_from([0.0, 0.5]),
+       pair_overlap=st.sampled_from([0.0, 0.5]))
 def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap, fragment_max,
-                                                   min_cramp):
+                                                   min_cramp, pair_overlap):
     """Events (and their decision times) do not depend on when release() is called, as long
     as episodes are added when they close and open ones are reported: chunk invariance of
     the assembly stage, with the timing of a real segmenter. A short containment wait and a
     voluntary merge gap exercise the bounded wait and twitch-inside-voluntary; a fragment
     bound, chains that a long fragment ends; a minimum cramp duration, chains that a piece too
-    short to be a cramp on its own does not extend."""
+    short to be a cramp on its own does not extend; a minimum pair overlap."""
     gaps = {**GAPS, "voluntary": vol_gap}
 
     def final_label(label, duration_s):
@@ -160,7 +173,8 @@ def test_any_release_schedule_gives_the_same_events(eps, cuts, wait, vol_gap, fr
         asm = EventAssembler(["a", "b", "c"], 0.01, lambda lab: gaps.get(lab, 0),
                              final_label=final_label, pair_of=PAIRS.get,
                              neighbours_of=NEIGHBOURS.get, common_onset_hops=30,
-                             containment_wait_hops=wait, fragment_max_hops=fragment_max)
+                             containment_wait_hops=wait, fragment_max_hops=fragment_max,
+                             pair_overlap_min=pair_overlap)
         out, done = [], set()
         for now in times:
             closed = [e for e in eps if e[2] + 22 <= now and e not in done]
