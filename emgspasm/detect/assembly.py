@@ -268,9 +268,8 @@ class EventAssembler:
     def _whole(self, piece: LabelledEpisode) -> bool:
         """True when `piece` is long enough to carry its label as an event on its own. Only
         such pieces are bridged by a chain of fragments longer than one merge gap: pieces too
-        short to be a cramp or a
-        rigidity, strung together through the bursts between them, would otherwise become one
-        (on real armband gestures, a rigidity an hour)."""
+        short to be a cramp or a rigidity, strung together through the bursts between them,
+        would otherwise become one (on real armband gestures, a rigidity an hour)."""
         duration_s = (piece.offset_hop - piece.onset_hop + 1) * self.hop_s
         return self.final_label(piece.label, duration_s) == piece.label
 
