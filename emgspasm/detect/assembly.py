@@ -10,9 +10,10 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   co-contraction both channels report in their own right). Two cramps on different muscles
   stay two events. Twitches that overlap in time on told neighbours are one event on both,
   too: one motor unit's potential reaches the electrode over the next muscle head by volume
-  conduction at the same instant, often nearly as large (on the independent generator, 72 of
-  85 twitches coinciding on two channels were one true twitch and its copy, at 1-2.7 times
-  the copy's peak, so which one is the source cannot be told);
+  conduction at the same instant, often nearly as large (in one 10-minute development session
+  of the independent generator, 72 of 85 twitches coinciding on two channels were one true
+  twitch and its copy, at 1-2.7 times the copy's peak, so which one is the source cannot be
+  told);
 - same-label episodes on one channel separated by less than the label's merge gap are one
   event (`DetectorConfig.merge_gap_s`: the beats of an ECG burst, a dip inside a cramp);
 - artifacts that began at the same moment on several channels are one event (common-mode
@@ -41,12 +42,11 @@ Rules (docs/labels.md sets precedence and containment and leaves merging to us):
   a chain joins only pieces long enough to carry their label on their own (`_whole`).
   Twitches between two pieces of a voluntary contraction likewise (with voluntary's merge gap
   of 0 that never happens: a twitch closer than the episode gap to a burst is part of its
-  episode already).
-  Episodes on one channel never overlap, so each fragment has one candidate host piece, the
-  nearest before it. The fragment waits for the piece after it to be labelled, at most
-  `containment_wait_hops` after its own end (a bounded wait; past it the fragment is its own
-  event, though it still bridges: released fragments are remembered as stepping stones, so
-  the two pieces join whatever the release schedule);
+  episode already). Episodes on one channel never overlap, so each fragment has one candidate
+  host piece, the nearest before it. The fragment waits for the piece after it to be
+  labelled, at most `containment_wait_hops` after its own end (a bounded wait; past it the
+  fragment is its own event, though it still bridges: released fragments are remembered as
+  stepping stones, so the two pieces join whatever the release schedule);
 - labels whose definition sets a minimum duration are checked on the assembled event
   (`final_label`, see `emgspasm.detect.feasibility`).
 
