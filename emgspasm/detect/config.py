@@ -259,12 +259,12 @@ class DetectorConfig:
     """A voluntary or twitch episode shorter than this can be a fragment inside a cramp or
     rigidity (see `containment_wait_s`), and a chain of such fragments, each within the host's
     merge gap of the episode before it, bridges two pieces of the host. A cramp's dips leave a
-    few short bursts as its units drop out and return (0.3-0.7 s each, 0.2-0.5 s apart over 2-3
-    s, read by hand off development sessions of the independent generator), which no single
-    merge gap spans; without the chain one
-    cramp came out as several, each piece but one a false alarm. The bound is the shortest
-    cramp (`cramp_min_s`): a contraction at least that long between two pieces is an event in
-    its own right and ends the chain."""
+    few short bursts as its units drop out and return (0.3-0.7 s each, 0.2-0.5 s apart over
+    2-3 s, read by hand off development sessions of the independent generator), which no
+    single merge gap spans; without the chain one cramp came out as several, each piece but
+    one a false alarm. The bound is the shortest cramp (the default of `cramp_min_s`): a
+    contraction at least that long between two pieces is an event in its own right and ends
+    the chain."""
 
     merge_gap_s: tuple[tuple[str, float], ...] = (
         ("artifact", 1.6),
